@@ -1,0 +1,113 @@
+"""Command line: ``python main.py [DESIGN.json]`` opens the window; subcommands work headless.
+
+Exit codes: 0 valid; 1 the design has errors (the summary is still printed); 2 the file cannot be
+read as a design (one line on stderr naming file, layer and field).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, Sequence
+
+from .core import Design, DesignFormatError, analyze
+from .core.formatting import FORMATS, format_analysis
+from .core.memory import DTYPE_BYTES, OPTIMIZER_STATES
+
+EXIT_OK, EXIT_DESIGN_ERRORS, EXIT_BAD_FILE = 0, 1, 2
+
+
+class UserError(Exception):
+    """A problem with the user's input, reported as one line on stderr (exit 2)."""
+
+
+def parse_input_shape(text: str) -> tuple[int, int, int]:
+    """``3x224x224`` → ``(3, 224, 224)``."""
+    parts = text.lower().replace("×", "x").split("x")
+    if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise argparse.ArgumentTypeError(f"expected CxHxW with positive integers, e.g. 3x224x224, got {text!r}")
+    return tuple(int(p) for p in parts)  # type: ignore[return-value]
+
+
+def load_design_or_fail(path: str) -> Design:
+    try:
+        return Design.load(path)
+    except DesignFormatError as exc:
+        raise UserError(str(exc)) from None
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    design = load_design_or_fail(args.design)
+    report = analyze(design, batch_size=args.batch, dtype=args.dtype, optimizer=args.optimizer,
+                     input_shape=args.input)
+    sys.stdout.write(format_analysis(report, args.format))
+    return EXIT_OK if report.valid else EXIT_DESIGN_ERRORS
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return int(text)
+
+
+def add_summary_parser(subparsers) -> None:
+    p = subparsers.add_parser("summary", help="print the per-layer analysis of a design")
+    p.add_argument("design", help="design file (cnn-designer/v1 JSON)")
+    p.add_argument("--format", choices=FORMATS, default="table")
+    p.add_argument("--batch", type=_positive_int, default=1, help="batch size for memory figures")
+    p.add_argument("--dtype", choices=list(DTYPE_BYTES), default="float32")
+    p.add_argument("--optimizer", choices=list(OPTIMIZER_STATES), default="sgd")
+    p.add_argument("--input", type=parse_input_shape, default=None, metavar="CxHxW",
+                   help="override the design's input size")
+    p.set_defaults(handler=cmd_summary)
+
+
+def _subcommand_registrars() -> list[Callable]:
+    registrars: list[Callable] = [add_summary_parser]
+    try:
+        from .backend.cli_commands import add_parsers
+    except ImportError:
+        return registrars
+    return registrars + [add_parsers]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cnn-designer", description="Design, analyse and run CNNs.")
+    subparsers = parser.add_subparsers(dest="command")
+    for register in _subcommand_registrars():
+        register(subparsers)
+    return parser
+
+
+def build_gui_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cnn-designer", description="Open the CNN Designer window.",
+                                     epilog="Subcommands: summary, run, fully-conv, bench (see SUBCOMMAND -h).")
+    parser.add_argument("design", nargs="?", help="design file to open")
+    parser.add_argument("--screenshot", metavar="OUT.png", help="render the window offscreen to a PNG and exit")
+    return parser
+
+
+def run_gui(argv: Sequence[str]) -> int:
+    args = build_gui_parser().parse_args(argv)
+    try:
+        from .gui.app import run_app
+    except ImportError as exc:
+        raise UserError(f"the window needs PySide6 and pyqtgraph ({exc})") from None
+    return run_app(args.design, screenshot=args.screenshot)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    known = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()  # noqa: SLF001
+    try:
+        if argv and argv[0] in known:
+            args = parser.parse_args(argv)
+            return args.handler(args)
+        return run_gui(argv)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_FILE
+    except ValueError as exc:  # a bad option value (batch, dtype, …) that argparse could not see
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_FILE

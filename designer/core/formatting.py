@@ -1,0 +1,141 @@
+"""Presentation of an ``Analysis``: text table (torchinfo-like), Markdown, CSV and JSON.
+
+Numbers get units only here. Byte sizes are shown in MiB (2²⁰ bytes) with exact byte counts in
+CSV and JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from .analysis import MACS_NOTE, Analysis, LayerRow
+from .spec import fmt_shape
+
+FORMATS = ("table", "markdown", "csv", "json")
+LEVEL_MARK = {"error": "✗", "warning": "!", "hint": "·"}
+
+
+def human_bytes(n: int) -> str:
+    """``12_000_000`` → ``11.44 MiB``."""
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= size:
+            return f"{n / size:.2f} {unit}"
+    return f"{n} B"
+
+
+def human_count(n: int) -> str:
+    """``15_470_264_320`` → ``15.47 G``."""
+    for unit, size in (("T", 10**12), ("G", 10**9), ("M", 10**6), ("k", 10**3)):
+        if n >= size:
+            return f"{n / size:.2f} {unit}"
+    return str(n)
+
+
+def rf_text(row: LayerRow) -> str:
+    rf = row.receptive_field
+    if rf is None:
+        return "global" if row.output_shape is not None else "--"
+    return f"{rf[0]}×{rf[1]}" if rf[0] != rf[1] else f"{rf[0]}"
+
+
+def _issue_marks(row: LayerRow) -> str:
+    return " ".join(f"{LEVEL_MARK[i.level]}{i.level}" for i in row.issues)
+
+
+def _cells(row: LayerRow, total_params: int) -> list[str]:
+    share = f"{100 * row.params / total_params:.1f}%" if total_params and row.params else ""
+    return [
+        "  " * row.depth + row.name, row.type, fmt_shape(row.output_shape), f"{row.params:,}", share,
+        f"{row.macs:,}", rf_text(row), human_bytes(row.output_bytes), _issue_marks(row),
+    ]
+
+
+HEADERS = ["Layer", "Type", "Output shape", "Params", "% params", "MACs", "RF", "Output memory", "Issues"]
+
+
+def footer_lines(a: Analysis) -> list[str]:
+    t, m = a.totals, a.memory
+    return [
+        f"Input: {fmt_shape(a.input_shape)}   batch {a.batch_size}   {a.dtype}   optimizer {a.optimizer}",
+        f"Total params: {t['params']:,} (trainable {t['trainable_params']:,}; buffers {t['buffers']:,})",
+        f"MACs: {t['macs']:,} ({human_count(t['macs'])})   FLOPs: {t['flops']:,} ({human_count(t['flops'])})",
+        f"Input size: {human_bytes(m['input_bytes'])}   Params size: {human_bytes(m['params_bytes'])}   "
+        f"Activations: {human_bytes(m['activations_bytes'])}",
+        f"Inference peak: {human_bytes(m['inference_peak_bytes'])}   "
+        f"Training estimate: {human_bytes(m['training_bytes'])}",
+        f"Note: {MACS_NOTE}.",
+        "Design is valid." if a.valid else "Design has errors.",
+    ]
+
+
+def issue_lines(a: Analysis) -> list[str]:
+    return [f"{LEVEL_MARK[i.level]} {i.level} [{i.layer}]: {i.message}" for i in a.issues]
+
+
+def format_table(a: Analysis) -> str:
+    rows = [_cells(r, a.totals["params"]) for r in a.rows]
+    widths = [max(len(h), *(len(r[k]) for r in rows)) if rows else len(h) for k, h in enumerate(HEADERS)]
+    right = {3, 4, 5, 6, 7}
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if k in right else c.ljust(w) for k, (c, w) in enumerate(zip(cells, widths)))
+
+    rule = "=" * len(line(HEADERS))
+    out = [f"{a.design_name}", rule, line(HEADERS), rule, *(line(r).rstrip() for r in rows), rule]
+    out += footer_lines(a)
+    if a.issues:
+        out += ["", "Issues:", *issue_lines(a)]
+    return "\n".join(out) + "\n"
+
+
+def format_markdown(a: Analysis) -> str:
+    def md_row(cells: list[str]) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    out = [f"# {a.design_name}", "", md_row(HEADERS), md_row(["---"] * len(HEADERS))]
+    for r in a.rows:
+        cells = _cells(r, a.totals["params"])
+        cells[0] = "&nbsp;&nbsp;" * r.depth + r.name
+        out.append(md_row(cells))
+    out += [""] + [f"- {line}" for line in footer_lines(a)]
+    if a.issues:
+        out += ["", "## Issues", ""] + [f"- {line}" for line in issue_lines(a)]
+    return "\n".join(out) + "\n"
+
+
+CSV_COLUMNS = ["name", "type", "depth", "input_shape", "output_shape", "params", "buffers", "macs",
+               "receptive_field", "jump", "output_bytes", "issues"]
+
+
+def _ascii_shape(shape) -> str:
+    return "" if shape is None else "x".join(str(d) for d in shape)
+
+
+def format_csv(a: Analysis) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in a.rows:
+        rf, jump = r.receptive_field, r.jump
+        writer.writerow([
+            r.name, r.type, r.depth, _ascii_shape(r.input_shape), _ascii_shape(r.output_shape), r.params, r.buffers,
+            r.macs, "" if rf is None else f"{rf[0]}x{rf[1]}", "" if jump is None else f"{jump[0]}x{jump[1]}",
+            r.output_bytes, "; ".join(f"{i.level}: {i.message}" for i in r.issues),
+        ])
+    t = a.totals
+    writer.writerow(["TOTAL", "", "", _ascii_shape(a.input_shape), "", t["params"], t["buffers"], t["macs"], "", "",
+                     a.memory["activations_bytes"], f"FLOPs = 2 x MACs = {t['flops']}"])
+    return buffer.getvalue()
+
+
+def format_json(a: Analysis) -> str:
+    return json.dumps(a.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def format_analysis(a: Analysis, fmt: str) -> str:
+    formatters = {"table": format_table, "markdown": format_markdown, "csv": format_csv, "json": format_json}
+    if fmt not in formatters:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    return formatters[fmt](a)
