@@ -130,7 +130,7 @@ def _read_layer(data: Any, where: str) -> Layer:
 
 def _read_layer_fields(data: dict, where: str) -> Layer:
     type_name = data.get("type")
-    if type_name not in LAYER_SPECS:
+    if not isinstance(type_name, str) or type_name not in LAYER_SPECS:
         close = difflib.get_close_matches(str(type_name), LAYER_SPECS, n=1)
         hint = f" (did you mean {close[0]}?)" if close else f"; known types: {', '.join(sorted(LAYER_SPECS))}"
         raise DesignFormatError(f"unknown layer type {type_name!r}{hint}", field="type")

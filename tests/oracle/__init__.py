@@ -1,0 +1,1 @@
+"""Test oracles: independent reference implementations the tests compare the core against."""
