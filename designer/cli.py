@@ -62,8 +62,38 @@ def add_summary_parser(subparsers) -> None:
     p.set_defaults(handler=cmd_summary)
 
 
+def cmd_coverage(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .core.coverage import coverage_map
+    from .core.errors import LayerError
+
+    design = load_design_or_fail(args.design)
+    try:
+        counts = coverage_map(design, args.layer)
+    except KeyError:
+        raise UserError(f"{args.design}: no layer named {args.layer!r}") from None
+    except LayerError as exc:
+        raise UserError(f"{args.design}: layer '{args.layer}': {exc}") from None
+    np.save(args.out, counts)
+    used = counts > 0
+    ys, xs = np.nonzero(used)
+    box = counts[ys.min():ys.max() + 1, xs.min():xs.max() + 1] if used.any() else counts[:0, :0]
+    print(f"{args.layer}: {int(used.sum())} of {box.size} pixels in its {box.shape[0]}×{box.shape[1]} receptive "
+          f"field are used (max {int(counts.max())} paths); saved {counts.shape[0]}×{counts.shape[1]} map to {args.out}")
+    return EXIT_OK
+
+
+def add_coverage_parser(subparsers) -> None:
+    p = subparsers.add_parser("coverage", help="count the paths from each input pixel to a layer's centre unit")
+    p.add_argument("design")
+    p.add_argument("--layer", required=True, help="layer name (its centre unit is traced)")
+    p.add_argument("--out", required=True, help="output .npy (int64, input H×W)")
+    p.set_defaults(handler=cmd_coverage)
+
+
 def _subcommand_registrars() -> list[Callable]:
-    registrars: list[Callable] = [add_summary_parser]
+    registrars: list[Callable] = [add_summary_parser, add_coverage_parser]
     try:
         from .backend.cli_commands import add_parsers
     except ImportError:

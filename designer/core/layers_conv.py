@@ -80,7 +80,7 @@ def _conv_macs(in_shape: Shape, out_shape: Shape, hp: HP) -> int:
 def _conv_rf(in_shape: Shape, hp: HP) -> tuple[RFStep, RFStep]:
     pads = resolve_conv_padding(hp, in_shape[1], in_shape[2])
     return tuple(  # type: ignore[return-value]
-        RFStep("window", ar.effective_kernel(k, d), s, p[0])
+        RFStep("window", ar.effective_kernel(k, d), s, p[0], d)
         for k, d, s, p in zip(hp["kernel_size"], hp["dilation"], hp["stride"], pads)
     )
 
@@ -177,7 +177,7 @@ def _convt_macs(in_shape: Shape, out_shape: Shape, hp: HP) -> int:
 
 def _convt_rf(in_shape: Shape, hp: HP) -> tuple[RFStep, RFStep]:
     return tuple(  # type: ignore[return-value]
-        RFStep("transpose", ar.effective_kernel(k, d), s, p)
+        RFStep("transpose", ar.effective_kernel(k, d), s, p, d)
         for k, d, s, p in zip(hp["kernel_size"], hp["dilation"], hp["stride"], hp["padding"])
     )
 

@@ -43,7 +43,7 @@ def _pool_shape_for(type_name: str):
 def _pool_rf(in_shape: Shape, hp: HP) -> tuple[RFStep, RFStep]:
     dilation = hp.get("dilation", (1, 1))
     return tuple(  # type: ignore[return-value]
-        RFStep("window", ar.effective_kernel(k, d), s, p)
+        RFStep("window", ar.effective_kernel(k, d), s, p, d)
         for k, d, s, p in zip(hp["kernel_size"], dilation, hp["stride"], hp["padding"])
     )
 

@@ -29,10 +29,11 @@ class RFStep:
     ``transpose``: up-sampling by ``stride``: ``j /= s``; each output sees ``ceil(k_eff/s)`` inputs.
     """
 
-    kind: str  # "window" | "transpose"
-    kernel: int  # effective kernel extent d(k-1)+1
+    kind: str  # "window" | "transpose" | "upsample"
+    kernel: int  # effective kernel extent d(k-1)+1 (upsample: taps per output)
     stride: float
     pad: int  # padding before (top/left)
+    dilation: int = 1  # spacing of the kernel taps inside the extent
 
 
 IDENTITY = None  # rf() result for layers that do not change the receptive field
