@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from .core import Design, DesignFormatError, analyze
 from .core.formatting import FORMATS, format_analysis
@@ -129,7 +129,7 @@ def run_gui(argv: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    known = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()  # noqa: SLF001
+    known = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()
     try:
         if argv and argv[0] in known:
             args = parser.parse_args(argv)

@@ -19,7 +19,20 @@ from .layers_conv import resolve_conv_padding
 from .spec import FAMILIES, LAYER_SPECS, LayerSpec, get_spec
 
 __all__ = [
-    "Analysis", "Design", "DesignFormatError", "FAMILIES", "InputSpec", "Issue", "LAYER_SPECS", "Layer",
-    "LayerError", "LayerPath", "LayerRow", "LayerSpec", "MACS_NOTE", "analyze", "get_spec",
+    "FAMILIES",
+    "LAYER_SPECS",
+    "MACS_NOTE",
+    "Analysis",
+    "Design",
+    "DesignFormatError",
+    "InputSpec",
+    "Issue",
+    "Layer",
+    "LayerError",
+    "LayerPath",
+    "LayerRow",
+    "LayerSpec",
+    "analyze",
+    "get_spec",
     "resolve_conv_padding",
 ]

@@ -8,8 +8,9 @@ efficiency or style advice. Messages are sentences a student understands, with t
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from .design import Design, Layer
 

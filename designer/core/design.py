@@ -6,10 +6,11 @@ A layer is addressed by a *path*: ``(i,)`` is top-level layer ``i``; ``(i, b, j)
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from .spec import HP, get_spec
 

@@ -7,6 +7,7 @@ analysis and backend use (``normalize``): pairs become ``(h, w)`` tuples, option
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,7 +103,7 @@ class ParamSpec:
         self._check_pair(value)
 
     def _check_float(self, value: Any) -> None:
-        if not _is_number(value) or value != value:
+        if not _is_number(value) or math.isnan(value):
             raise ValueError(f"must be a number, got {value!r}")
         if value < self.minimum or (self.maximum is not None and value > self.maximum):
             upper = f" and ≤ {self.maximum:g}" if self.maximum is not None else ""

@@ -10,8 +10,9 @@ Shapes are tuples: ``(C, H, W)`` for feature maps, ``(F,)`` for vectors.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .errors import LayerError
 from .params import ParamSpec
@@ -84,7 +85,7 @@ class LayerSpec:
     def hyperparameters(self, user_params: dict[str, Any]) -> HP:
         """All hyperparameters, user values over defaults, normalised."""
         return self.finalize({
-            p.name: p.normalize(user_params[p.name] if p.name in user_params else p.default)
+            p.name: p.normalize(user_params.get(p.name, p.default))
             for p in self.params
         })
 
