@@ -24,16 +24,14 @@ def conv_out(n: int, kernel: int, stride: int = 1, pad_total: int = 0, dilation:
 
 
 def pool_out(n: int, kernel: int, stride: int, pad: int = 0, dilation: int = 1, ceil_mode: bool = False) -> int:
-    """Output length of a max/avg pool, PyTorch's rule.
+    """Output length of a max/avg pool, exactly PyTorch's rule.
 
-    floor mode: ``floor((n + 2p − d(k − 1) − 1) / s) + 1``. ceil mode rounds up, but the last
-    window must start inside the input or the left padding: if ``(out − 1)·s ≥ n + p`` one
-    window is dropped.
+    ``out = floor((n + 2p − d(k − 1) − 1 [+ s − 1 in ceil mode]) / s) + 1``; in ceil mode the last
+    window must start inside the input or the left padding: if ``(out − 1)·s ≥ n + p`` it is dropped.
+    (So in ceil mode a window may be larger than a tiny input, as long as it starts inside it.)
     """
-    span = n + 2 * pad - effective_kernel(kernel, dilation)
-    if span < 0:
-        return span // stride + 1
-    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    span = n + 2 * pad - effective_kernel(kernel, dilation) + (stride - 1 if ceil_mode else 0)
+    out = span // stride + 1
     if ceil_mode and (out - 1) * stride >= n + pad:
         out -= 1
     return out
