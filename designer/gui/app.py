@@ -1,0 +1,80 @@
+"""Starting the window: ``run_app(design_path, screenshot)`` (called by ``python main.py``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtWidgets import QApplication
+
+from ..core import Design, DesignFormatError
+from .app_style import apply_style
+from .autosave import find_recoverable
+from .file_ops import EXAMPLES_DIR
+from .main_window import APP_NAME, MainWindow
+
+FIRST_EXAMPLE = EXAMPLES_DIR / "vgg16.json"
+SCREENSHOT_SIZE = (1400, 900)
+
+
+def application() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    QCoreApplication.setOrganizationName(APP_NAME)
+    QCoreApplication.setApplicationName(APP_NAME)
+    apply_style(app)
+    return app
+
+
+def load_start_design(design_path: str | None) -> tuple[Design, str | None]:
+    """The design to show first: the given file, else the VGG-16 example (as an untitled copy)."""
+    if design_path:
+        return Design.load(design_path), design_path
+    return Design.load(FIRST_EXAMPLE), None
+
+
+def save_screenshot(window: MainWindow, out: str) -> None:
+    """Render the window at 1400×900 with a conv layer selected so the inspector shows a layer."""
+    window.resize(*SCREENSHOT_SIZE)
+    window.show()
+    app = QApplication.instance()
+    app.processEvents()
+    convs = [r.name for r in window.document.analysis.rows if r.type == "Conv2d"]
+    if convs:
+        window.document.select(convs[min(1, len(convs) - 1)])
+    app.processEvents()
+    window.canvas.fit()
+    if convs:
+        window.canvas.centerOn(window.canvas.cards[window.document.selected])
+    app.processEvents()
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(out):
+        raise OSError(f"cannot write {out}")
+
+
+def run_app(design_path: str | None = None, screenshot: str | None = None) -> int:
+    app = application()
+    try:
+        design, path = load_start_design(design_path)
+    except DesignFormatError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    window = MainWindow(design, path, autosave=screenshot is None, restore=screenshot is None)
+    if screenshot:
+        save_screenshot(window, screenshot)
+        window.document.undo_stack.setClean()
+        return 0
+    window.show()
+    QTimer.singleShot(0, lambda: _offer_recovery(window))
+    QTimer.singleShot(0, window.canvas.fit)
+    return app.exec()
+
+
+def _offer_recovery(window: MainWindow) -> None:
+    recovered = find_recoverable()
+    if recovered is None:
+        return
+    if window.prompts.ask_recover(recovered.describe()):
+        window.recover(recovered)
+    else:
+        recovered.discard()

@@ -1,0 +1,62 @@
+"""Pieces shared by the layer and input inspectors: headed sections, value rows, issue lists."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QWidget
+
+from ..core import Issue
+from .style import LEVEL_COLORS, LEVEL_ICONS
+
+
+class ValueSection(QGroupBox):
+    """A titled form of read-only values that can be updated in place."""
+
+    def __init__(self, title: str, rows: list[tuple[str, str]], parent: QWidget | None = None) -> None:
+        super().__init__(title, parent)
+        form = QFormLayout(self)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.values: dict[str, QLabel] = {}
+        for key, label in rows:
+            value = QLabel()
+            value.setObjectName(f"value_{key}")
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.values[key] = value
+            form.addRow(label, value)
+
+    def set(self, key: str, text: str) -> None:
+        if self.values[key].text() != text:
+            self.values[key].setText(text)
+
+
+def issues_html(issues: list[Issue], empty: str = "No issues.") -> str:
+    """Issues as coloured paragraphs (errors first)."""
+    if not issues:
+        return f"<span style='color:#3f9b3a'>✔ {empty}</span>"
+    order = {"error": 0, "warning": 1, "hint": 2}
+    parts = []
+    for issue in sorted(issues, key=lambda i: order.get(i.level, 3)):
+        color = LEVEL_COLORS[issue.level][0]
+        parts.append(f"<p style='margin:0 0 6px 0'><span style='color:{color}; font-weight:bold'>"
+                     f"{LEVEL_ICONS[issue.level]} {issue.level.capitalize()}</span> {html.escape(issue.message)}</p>")
+    return "".join(parts)
+
+
+def issues_label() -> QLabel:
+    label = QLabel()
+    label.setObjectName("issuesText")
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def rf_text(values) -> str:
+    if values is None:
+        return "global (every output sees the whole input)"
+    h, w = (f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+    return f"{h}×{w}"

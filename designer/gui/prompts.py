@@ -1,0 +1,50 @@
+"""Every modal question the window asks, in one place so tests can answer them without dialogs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+DESIGN_FILTER = "CNN designs (*.json);;All files (*)"
+EXPORT_FILTER = "Text table (*.txt);;Markdown (*.md);;CSV (*.csv);;JSON (*.json)"
+
+
+class Prompts:
+    def __init__(self, parent: QWidget) -> None:
+        self.parent = parent
+
+    def ask_save_changes(self, name: str) -> str:
+        """``"save"``, ``"discard"`` or ``"cancel"``."""
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self.parent, "Unsaved changes", f"Save the changes to {name} before closing it?",
+            buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
+        return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
+
+    def open_path(self, directory: str) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Open design", directory, DESIGN_FILTER)
+        return path or None
+
+    def save_path(self, suggested: str) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self.parent, "Save design", suggested, DESIGN_FILTER)
+        if path and not Path(path).suffix:
+            path += ".json"
+        return path or None
+
+    def export_path(self, suggested: str) -> str | None:
+        path, chosen = QFileDialog.getSaveFileName(self.parent, "Export summary", suggested, EXPORT_FILTER)
+        if path and not Path(path).suffix:
+            path += chosen[chosen.index("*.") + 1:chosen.index(")")]
+        return path or None
+
+    def error(self, title: str, message: str) -> None:
+        QMessageBox.critical(self.parent, title, message)
+
+    def ask_recover(self, description: str) -> bool:
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self.parent, "Recover unsaved design",
+            f"CNN Designer did not close properly last time. Recover the unsaved design?\n\n{description}",
+            buttons.Yes | buttons.No, buttons.Yes)
+        return answer == buttons.Yes
