@@ -1,0 +1,86 @@
+"""VJPs of Conv2d and ConvTranspose2d: each one's input gradient is the other one's forward pass.
+
+Conv2d, with ``x_pad`` the input padded by ``(top, bottom, left, right)`` and ``o`` in group ``g(o)``::
+
+    y[o, i, j] = b[o] + Σ_{c ∈ g(o)} Σ_{u, v} W[o, c, u, v] · x_pad[c, s_h·i + d_h·u, s_w·j + d_w·v]
+
+so ``∂L/∂x_pad[c, s·i + d·u, …] += W[o, c, u, v]·ḡ[o, i, j]``: a transposed convolution of ``ḡ`` with the
+*same* weight tensor (read as ``[C_in', C_out'/g, kh, kw]``), the same stride, dilation and groups, no
+padding, cropped by the padding afterwards. Rows the stride never reaches (``(H_pad − k_eff) mod s`` of
+them at the bottom/right) get ``output_padding`` so the shapes match; they receive zero.
+``∂L/∂W[o, c, u, v] = Σ_{i,j} ḡ[o, i, j] · x_pad[c, s·i + d·u, s·j + d·v]`` is one GEMM of ``ḡ`` with the
+im2col columns of ``x_pad``; ``∂L/∂b[o] = Σ_{i,j} ḡ[o, i, j]``.
+
+ConvTranspose2d is the adjoint of that map: its input gradient is a Conv2d of ``ḡ`` (placed back in the
+uncropped output, i.e. zero-padded by ``p``) with the same weights, stride, dilation and groups, and its
+weight gradient is ``∂L/∂W[c, o', u, v] = Σ_{i,j} x[c, i, j] · ḡ_pad[o, s·i + d·u, s·j + d·v]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from designer.core import Layer, resolve_conv_padding
+
+from .. import kernels as K
+from .base import Grads, crop, f32, key
+
+
+def _grouped_outer(a: np.ndarray, cols: np.ndarray, groups: int) -> np.ndarray:
+    """``blockdiag_g(a_g @ cols_gᵀ)`` for ``a [A, L]`` and ``cols [B, L]``: returns ``[A, B/groups]``."""
+    a_rows, b_rows = a.shape[0], cols.shape[0]
+    out = np.matmul(a.reshape(groups, a_rows // groups, -1),
+                    cols.reshape(groups, b_rows // groups, -1).transpose(0, 2, 1))
+    return out.reshape(a_rows, b_rows // groups)
+
+
+def _pad(x: np.ndarray, top: int, bottom: int, left: int, right: int) -> np.ndarray:
+    return np.pad(x, ((0, 0), (top, bottom), (left, right))) if top or bottom or left or right else x
+
+
+def conv2d_vjp(layer: Layer, xs: list[np.ndarray], y: np.ndarray, gy: np.ndarray,
+               weights: Mapping[str, np.ndarray], params: bool = True) -> Grads:
+    """Conv2d (groups, dilation, stride, symmetric or SAME-asymmetric padding); see the module docstring."""
+    hp, x = layer.hp, xs[0]
+    w = weights[key(layer, "weight")]
+    s, d, groups = hp["stride"], hp["dilation"], hp["groups"]
+    (top, bottom), (left, right) = resolve_conv_padding(hp, x.shape[1], x.shape[2])
+    kernel = w.shape[2:]
+    padded = (x.shape[1] + top + bottom, x.shape[2] + left + right)
+    reached = [(o - 1) * st + dd * (k - 1) + 1 for o, st, dd, k in zip(gy.shape[1:], s, d, kernel)]
+    unreached = tuple(n - r for n, r in zip(padded, reached))
+    dx_pad = K.conv_transpose2d(f32(gy), w, None, s, 0, unreached, groups, d)
+    dx = crop(dx_pad, top, left, x.shape[1], x.shape[2])
+    if not params:
+        return [dx], {}
+    cols = K.im2col(f32(_pad(x, top, bottom, left, right)), kernel, s, d, gy.shape[1:], tag="grad_cols")
+    grads = {key(layer, "weight"): _grouped_outer(gy.reshape(gy.shape[0], -1), cols, groups).reshape(w.shape)}
+    if hp["bias"]:
+        grads[key(layer, "bias")] = gy.sum(axis=(1, 2), dtype=np.float64).astype(np.float32)
+    return [dx], grads
+
+
+def conv_transpose2d_vjp(layer: Layer, xs: list[np.ndarray], y: np.ndarray, gy: np.ndarray,
+                         weights: Mapping[str, np.ndarray], params: bool = True) -> Grads:
+    """ConvTranspose2d (groups, dilation, stride, padding, output_padding); see the module docstring."""
+    hp, x = layer.hp, xs[0]
+    w = weights[key(layer, "weight")]
+    s, d, groups = hp["stride"], hp["dilation"], hp["groups"]
+    p, op = hp["padding"], hp["output_padding"]
+    after = tuple(max(pp - o, 0) for pp, o in zip(p, op))  # zeros past the cropped output
+    pads = (p[0], after[0], p[1], after[1])
+    dx = K.conv2d(f32(gy), w, None, s, pads, d, groups)[:, :x.shape[1], :x.shape[2]]
+    dx = f32(dx)
+    if not params:
+        return [dx], {}
+    gy_pad = f32(_pad(gy, *pads))
+    cols = K.im2col(gy_pad, w.shape[2:], s, d, x.shape[1:], tag="grad_cols")  # [C_out·kh·kw, H·W]
+    grads = {key(layer, "weight"): _grouped_outer(x.reshape(x.shape[0], -1), cols, groups).reshape(w.shape)}
+    if hp["bias"]:
+        grads[key(layer, "bias")] = gy.sum(axis=(1, 2), dtype=np.float64).astype(np.float32)
+    return [dx], grads
+
+
+CONV_VJPS = {"Conv2d": conv2d_vjp, "ConvTranspose2d": conv_transpose2d_vjp}

@@ -1,0 +1,101 @@
+"""``erf`` subcommand: the effective receptive field of one layer's centre unit, saved as ``.npy``/PNG.
+
+``python main.py erf DESIGN.json --layer NAME [--image IMG | --sample] [--uniform] [--seed N]
+[--weights W.npz] --out ERF.npy [--png ERF.png]`` — wired by ``designer.cli`` through :func:`add_parsers`.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from designer.cli import EXIT_OK, UserError, load_design_or_fail
+from designer.core import Design, analyze
+
+from .gradients import EffectiveRF, effective_rf
+from .runner import RunError, Runner
+from .weights import WeightsError, load_weights
+
+
+def _input(args: argparse.Namespace, design: Design) -> np.ndarray | None:
+    """The network input: the image, the built-in sample (default), or none for ``--uniform``."""
+    from .images import ImageError, load_image, sample_input
+
+    if args.uniform and not args.image:
+        return None
+    try:
+        return load_image(args.image, design.input) if args.image else sample_input(design.input)
+    except ImageError as exc:
+        raise UserError(str(exc)) from None
+    except ImportError as exc:
+        raise UserError(f"reading images needs PySide6 ({exc})") from None
+
+
+def _runner(args: argparse.Namespace, design: Design) -> Runner:
+    try:
+        weights = load_weights(args.weights, design) if args.weights else None
+        return Runner(design, weights=weights, seed=args.seed)
+    except WeightsError as exc:
+        raise UserError(str(exc)) from None
+
+
+def to_gray(erf: np.ndarray) -> np.ndarray:
+    """The ERF map as uint8 ``[H, W]``, its maximum at 255."""
+    top = float(erf.max(initial=0.0))
+    return np.zeros(erf.shape, np.uint8) if top <= 0 else np.round(erf / top * 255).astype(np.uint8)
+
+
+def _write_png(path: str, erf: np.ndarray) -> None:
+    from .images import ImageError, save_gray_png
+
+    try:
+        save_gray_png(path, to_gray(erf))
+    except ImageError as exc:
+        raise UserError(str(exc)) from None
+    except ImportError as exc:
+        raise UserError(f"writing PNG needs PySide6 ({exc})") from None
+
+
+def _summary(args: argparse.Namespace, design: Design, result: EffectiveRF) -> str:
+    row = next(r for r in analyze(design).rows if r.name == args.layer)
+    rf = row.receptive_field
+    theory = "global" if rf is None else "×".join(str(v) for v in rf)
+    kind = "uniform" if args.uniform else "real weights"
+    where = "" if result.unit is None else f" of unit {result.unit}"
+    return (f"{args.layer}: effective RF{where} ({kind}) holds 95% of its mass within radius {result.radius:.1f} px "
+            f"of ({result.centre[0]:.1f}, {result.centre[1]:.1f}); theoretical RF {theory}; "
+            f"saved {result.map.shape[0]}×{result.map.shape[1]} map to {args.out}")
+
+
+def cmd_erf(args: argparse.Namespace) -> int:
+    design = load_design_or_fail(args.design)
+    if args.layer not in design.names():
+        raise UserError(f"{args.design}: no layer named {args.layer!r}")
+    x = _input(args, design)
+    source = design if args.uniform else _runner(args, design)
+    try:
+        result = effective_rf(source, x, args.layer, uniform=args.uniform)
+    except (RunError, ValueError) as exc:
+        raise UserError(f"{args.design}: layer '{args.layer}': {exc}") from None
+    np.save(args.out, result.map)
+    if args.png:
+        _write_png(args.png, result.map)
+    print(_summary(args, design, result))
+    return EXIT_OK
+
+
+def add_parsers(subparsers) -> None:
+    """Register ``erf`` on ``designer.cli``'s subparsers."""
+    p = subparsers.add_parser("erf", help="effective receptive field of a layer's centre unit (Luo et al. 2016)")
+    p.add_argument("design", help="design file (cnn-designer/v1 JSON)")
+    p.add_argument("--layer", required=True, help="layer name (its centre unit, all channels summed)")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--image", help="input image (PNG/JPEG/BMP); default: the built-in sample")
+    source.add_argument("--sample", action="store_true", help="use the built-in sample image (the default)")
+    p.add_argument("--uniform", action="store_true", help="all-equal weights, no nonlinearity (architecture only)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random weights (default 0)")
+    p.add_argument("--weights", help="weights .npz (PyTorch state_dict keys)")
+    p.add_argument("--out", required=True, help="output .npy: float64 input H×W map summing to 1")
+    p.add_argument("--png", help="also write the map as a grayscale PNG (maximum white)")
+    p.set_defaults(handler=cmd_erf)

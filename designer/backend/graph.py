@@ -1,0 +1,63 @@
+"""A design compiled to a flat program of steps in execution order.
+
+Tensor ``0`` is the input; step ``i`` produces tensor ``i + 1`` from the tensors it names. A
+Branch step comes after its inner layers and consumes each branch's last tensor (an empty
+branch passes its input through). A step's *signature* (type, name, hyperparameters, input
+tensors, weight arrays) decides whether a cached output can be reused after an edit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from designer.core import Design, Layer
+
+
+@dataclass(frozen=True)
+class Step:
+    """One layer to execute."""
+
+    layer: Layer
+    inputs: tuple[int, ...]
+    output: int
+
+    @property
+    def name(self) -> str:
+        return self.layer.name
+
+
+def compile_design(design: Design) -> list[Step]:
+    """The steps of ``design`` in execution order (the order of ``design.walk()``)."""
+    steps: list[Step] = []
+
+    def sequence(layers: tuple[Layer, ...], tensor: int) -> int:
+        for layer in layers:
+            if layer.type == "Branch":
+                inputs = tuple(sequence(branch, tensor) for branch in layer.branches)
+            else:
+                inputs = (tensor,)
+            steps.append(Step(layer, inputs, len(steps) + 1))
+            tensor = len(steps)
+        return tensor
+
+    sequence(design.layers, 0)
+    return steps
+
+
+def signature(step: Step, weights: dict[str, np.ndarray]) -> tuple[Any, ...]:
+    """What a step's output depends on besides its inputs' values."""
+    hp = tuple(sorted((k, repr(v)) for k, v in step.layer.hp.items()))
+    prefix = step.name + "."
+    tensors = tuple(sorted((k, id(v)) for k, v in weights.items() if k.startswith(prefix)))
+    return step.layer.type, step.name, hp, step.inputs, tensors
+
+
+def first_change(old: list[tuple[Any, ...]], new: list[tuple[Any, ...]]) -> int:
+    """Index of the first differing signature (``len(new)`` when ``new`` extends ``old`` unchanged)."""
+    for i, (a, b) in enumerate(zip(old, new)):
+        if a != b:
+            return i
+    return min(len(old), len(new))
