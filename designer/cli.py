@@ -93,12 +93,11 @@ def add_coverage_parser(subparsers) -> None:
 
 
 def _subcommand_registrars() -> list[Callable]:
-    registrars: list[Callable] = [add_summary_parser, add_coverage_parser]
-    try:
-        from .backend.cli_commands import add_parsers
-    except ImportError:
-        return registrars
-    return registrars + [add_parsers]
+    """Headless subcommands; the backend's are imported lazily (they import this module)."""
+    from .backend.cli_commands import add_parsers as add_backend_parsers
+    from .backend.grad_cli import add_parsers as add_grad_parsers
+
+    return [add_summary_parser, add_coverage_parser, add_backend_parsers, add_grad_parsers]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def build_gui_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnn-designer", description="Open the CNN Designer window.",
-                                     epilog="Subcommands: summary, run, fully-conv, bench (see SUBCOMMAND -h).")
+                                     epilog="Subcommands: summary, run, fully-conv, bench, erf, coverage (see SUBCOMMAND -h).")
     parser.add_argument("design", nargs="?", help="design file to open")
     parser.add_argument("--screenshot", metavar="OUT.png", help="render the window offscreen to a PNG and exit")
     return parser
