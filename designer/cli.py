@@ -10,15 +10,17 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from .core import Design, DesignFormatError, analyze
+from .cli_support import (
+    EXIT_BAD_FILE,
+    EXIT_DESIGN_ERRORS,
+    EXIT_OK,
+    UserError,
+    load_design_or_fail,
+    positive_int,
+)
+from .core import analyze
 from .core.formatting import FORMATS, format_analysis
 from .core.memory import DTYPE_BYTES, OPTIMIZER_STATES
-
-EXIT_OK, EXIT_DESIGN_ERRORS, EXIT_BAD_FILE = 0, 1, 2
-
-
-class UserError(Exception):
-    """A problem with the user's input, reported as one line on stderr (exit 2)."""
 
 
 def parse_input_shape(text: str) -> tuple[int, int, int]:
@@ -29,13 +31,6 @@ def parse_input_shape(text: str) -> tuple[int, int, int]:
     return tuple(int(p) for p in parts)  # type: ignore[return-value]
 
 
-def load_design_or_fail(path: str) -> Design:
-    try:
-        return Design.load(path)
-    except DesignFormatError as exc:
-        raise UserError(str(exc)) from None
-
-
 def cmd_summary(args: argparse.Namespace) -> int:
     design = load_design_or_fail(args.design)
     report = analyze(design, batch_size=args.batch, dtype=args.dtype, optimizer=args.optimizer,
@@ -44,17 +39,11 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return EXIT_OK if report.valid else EXIT_DESIGN_ERRORS
 
 
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return int(text)
-
-
 def add_summary_parser(subparsers) -> None:
     p = subparsers.add_parser("summary", help="print the per-layer analysis of a design")
     p.add_argument("design", help="design file (cnn-designer/v1 JSON)")
     p.add_argument("--format", choices=FORMATS, default="table")
-    p.add_argument("--batch", type=_positive_int, default=1, help="batch size for memory figures")
+    p.add_argument("--batch", type=positive_int, default=1, help="batch size for memory figures")
     p.add_argument("--dtype", choices=list(DTYPE_BYTES), default="float32")
     p.add_argument("--optimizer", choices=list(OPTIMIZER_STATES), default="sgd")
     p.add_argument("--input", type=parse_input_shape, default=None, metavar="CxHxW",
@@ -136,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_gui(argv)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_FILE
-    except ValueError as exc:  # a bad option value (batch, dtype, …) that argparse could not see
+        return exc.code
+    except (ValueError, OSError) as exc:  # unreadable input files, bad values argparse could not see
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_FILE

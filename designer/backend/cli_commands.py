@@ -11,49 +11,21 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from designer.cli_support import EXIT_DESIGN_ERRORS, EXIT_OK, UserError, positive_int
 from designer.core import Design, analyze
-
-EXIT_OK, EXIT_DESIGN_ERRORS, EXIT_BAD_INPUT = 0, 1, 2
-
-
-class _Fail(Exception):
-    """Abort a command with an exit code and one line for stderr."""
-
-    def __init__(self, message: str, code: int = EXIT_BAD_INPUT) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def _guard(handler):
-    """Run ``handler``; turn user errors into one stderr line and an exit code."""
-
-    def wrapped(args: argparse.Namespace) -> int:
-        try:
-            return handler(args)
-        except _Fail as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return exc.code
-        except (ValueError, OSError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-
-    wrapped.__name__ = handler.__name__
-    wrapped.__doc__ = handler.__doc__
-    return wrapped
 
 
 def _load_valid_design(path: str) -> Design:
-    design = Design.load(path)  # DesignFormatError is a ValueError: exit 2
+    design = Design.load(path)  # DesignFormatError is a ValueError: main() exits 2
     report = analyze(design)
     errors = [i for i in report.issues if i.level == "error"]
     if errors:
-        raise _Fail(f"{path}: layer '{errors[0].layer}': {errors[0].message}", EXIT_DESIGN_ERRORS)
+        raise UserError(f"{path}: layer '{errors[0].layer}': {errors[0].message}", EXIT_DESIGN_ERRORS)
     return design
 
 
@@ -66,7 +38,7 @@ def _input_array(args: argparse.Namespace, design: Design) -> np.ndarray:
         if x.ndim == 4 and x.shape[0] == 1:
             x = x[0]
         if x.ndim != 3 or x.shape[0] != design.input.channels:
-            raise _Fail(f"{args.input_npy}: expected a [{design.input.channels}, H, W] array, got {list(x.shape)}")
+            raise UserError(f"{args.input_npy}: expected a [{design.input.channels}, H, W] array, got {list(x.shape)}")
         return x
     if args.image:
         return load_image(args.image, design.input, args.fit)
@@ -141,12 +113,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return int(text)
-
-
 def add_parsers(subparsers) -> None:
     """Register ``run``, ``fully-conv`` and ``bench`` on an ``argparse`` subparsers object."""
     p = subparsers.add_parser("run", help="run a design on an image and save every layer's output")
@@ -162,19 +128,19 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--out", required=True, metavar="MAPS.npz", help="one array per layer name, plus 'input'")
     p.add_argument("--png", metavar="DIR", help="write one contact sheet of feature maps per layer")
     p.add_argument("--fit", choices=("resize", "crop"), default="resize", help="how the image meets the input size")
-    p.set_defaults(handler=_guard(cmd_run))
+    p.set_defaults(handler=cmd_run)
 
     p = subparsers.add_parser("fully-conv", help="convert the classifier head into convolutions")
     p.add_argument("design")
     p.add_argument("--weights", required=True, metavar="W.npz")
     p.add_argument("--out", required=True, metavar="NEW.json")
     p.add_argument("--out-weights", required=True, metavar="NEW.npz")
-    p.set_defaults(handler=_guard(cmd_fully_conv), seed=0)
+    p.set_defaults(handler=cmd_fully_conv, seed=0)
 
     p = subparsers.add_parser("bench", help="time the NumPy forward pass of a design")
     p.add_argument("design")
-    p.add_argument("--repeat", type=_positive_int, default=5)
+    p.add_argument("--repeat", type=positive_int, default=5)
     p.add_argument("--weights", metavar="W.npz")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--pretty", action="store_true", help="indent the JSON")
-    p.set_defaults(handler=_guard(cmd_bench))
+    p.set_defaults(handler=cmd_bench)

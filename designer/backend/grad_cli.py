@@ -10,7 +10,7 @@ import argparse
 
 import numpy as np
 
-from designer.cli import EXIT_OK, UserError, load_design_or_fail
+from designer.cli_support import EXIT_OK, UserError, load_design_or_fail
 from designer.core import Design, analyze
 
 from .gradients import EffectiveRF, effective_rf

@@ -1,0 +1,36 @@
+"""What every command-line handler shares: exit codes, the one-line user error, argument types.
+
+Kept apart from ``designer.cli`` so that the backend's subcommands can use it without importing
+the command-line entry point (which imports them).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .core import Design, DesignFormatError
+
+EXIT_OK, EXIT_DESIGN_ERRORS, EXIT_BAD_FILE = 0, 1, 2
+
+
+class UserError(Exception):
+    """A problem with the user's input, reported as one ``error: …`` line on stderr."""
+
+    def __init__(self, message: str, code: int = EXIT_BAD_FILE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def positive_int(text: str) -> int:
+    """``argparse`` type for counts such as ``--batch`` and ``--repeat``."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return int(text)
+
+
+def load_design_or_fail(path: str) -> Design:
+    """The design in ``path``, or a ``UserError`` carrying the format error's one line."""
+    try:
+        return Design.load(path)
+    except DesignFormatError as exc:
+        raise UserError(str(exc)) from None
