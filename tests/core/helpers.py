@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from designer.core import Design, analyze
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
+
+
+def example(name: str) -> Design:
+    return Design.load(EXAMPLES / f"{name}.json")
 
 
 def design(layers: list[dict], c: int = 3, h: int = 32, w: int = 32, **extra) -> Design:

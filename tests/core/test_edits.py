@@ -1,4 +1,4 @@
-"""designer/core/edits.py (added for the window; move this file to tests/core if preferred)."""
+"""designer/core/edits.py: compound edits used by the editor (move, insert several, rename)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from designer.core import Layer, edits
 
-from .conftest import example
+from .helpers import example
 
 
 def test_move_within_a_sequence_forward_and_back():
