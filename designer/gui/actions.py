@@ -109,11 +109,7 @@ class WindowActions:
             menu.addAction(dock.toggleViewAction())
 
     def _run_menu(self) -> None:
-        menu = self.window.menuBar().addMenu("&Run")
-        action = self.add("run_sample", "Run Sample Image", self.window.run_sample, "F5")
-        action.setEnabled(self.window.run_available())
-        action.setToolTip("Runs the design on the sample image with the NumPy backend")
-        menu.addAction(action)
+        self.window.run_panels.add_menus(self)
 
     def _help_menu(self) -> None:
         menu = self.window.menuBar().addMenu("&Help")
@@ -129,6 +125,7 @@ class WindowActions:
                 bar.addSeparator()
             else:
                 bar.addAction(self.by_name[name])
+        self.window.run_panels.add_toolbar(bar, self)
         for name in ("undo", "redo"):  # their text names the edit; the tooltip shows it
             bar.widgetForAction(self.by_name[name]).setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         self.window.addToolBar(bar)

@@ -34,22 +34,43 @@ def load_start_design(design_path: str | None) -> tuple[Design, str | None]:
 
 
 def save_screenshot(window: MainWindow, out: str) -> None:
-    """Render the window at 1400×900 with a conv layer selected so the inspector shows a layer."""
+    """Render the window at 1400×900 after running the sample image, with a conv layer selected (its
+    feature maps shown) and one unit clicked (its receptive field and effective RF on the input)."""
     window.resize(*SCREENSHOT_SIZE)
     window.show()
     app = QApplication.instance()
     app.processEvents()
+    run = window.run_panels
+    if window.document.analysis.valid:
+        run.controller.run()
+        run.controller.wait()
     convs = [r.name for r in window.document.analysis.rows if r.type == "Conv2d"]
     if convs:
-        window.document.select(convs[min(1, len(convs) - 1)])
+        window.document.select(convs[len(convs) // 2 - 1] if len(convs) > 2 else convs[-1])
     app.processEvents()
     window.canvas.fit()
     if convs:
         window.canvas.centerOn(window.canvas.cards[window.document.selected])
+        _probe_a_unit(window, window.document.selected)
     app.processEvents()
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(out):
         raise OSError(f"cannot write {out}")
+
+
+def _probe_a_unit(window: MainWindow, layer: str) -> None:
+    """Pin the centre unit of channel 0 so the input panel shows its receptive fields."""
+    from .rf_overlay import Unit
+
+    run = window.run_panels
+    result = run.controller.result
+    if result is None or layer not in result.outputs or result.outputs[layer].ndim != 3:
+        return
+    _, h, w = result.outputs[layer].shape
+    run.probe.pin(Unit(layer, 0, h // 3, w // 3))
+    run.maps.detail = None
+    run.maps.refresh()
+    run.controller.wait()
 
 
 def run_app(design_path: str | None = None, screenshot: str | None = None) -> int:

@@ -3,7 +3,7 @@ the core computes for it; with nothing selected, the input's settings and the to
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
@@ -21,6 +21,7 @@ from ..core.spec import fmt_shape
 from .document import DesignDocument
 from .formulas import macs_with_numbers, params_with_numbers
 from .inspector_common import ValueSection, issues_html, issues_label, rf_text
+from .inspector_extras import LayerExtras
 from .inspector_input import InputInspector
 from .param_fields import ParamField, make_field
 from .style import family_color
@@ -30,7 +31,10 @@ COMPUTED_ROWS = [("shape", "Shape"), ("params", "Params"), ("buffers", "Buffers"
 
 
 class LayerInspector(QWidget):
-    """Hyperparameters and computed values of ``document.selected``."""
+    """Hyperparameters and computed values of ``document.selected``. Signal ``coverage_requested(layer)``:
+    the user followed the "show coverage" link of a gridding warning."""
+
+    coverage_requested = Signal(str)
 
     def __init__(self, document: DesignDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,12 +58,14 @@ class LayerInspector(QWidget):
         self.issue_box = QGroupBox("Issues and advice")
         self.issues = issues_label()
         QVBoxLayout(self.issue_box).addWidget(self.issues)
+        self.issues.linkActivated.connect(self._on_issue_link)
+        self.extras = LayerExtras(document)
         name_row = QFormLayout()
         name_row.addRow("Name", self.name_edit)
         for widget in (self.title, self.doc):
             layout.addWidget(widget)
         layout.addLayout(name_row)
-        for widget in (self.param_box, self.computed, self.issue_box):
+        for widget in (self.param_box, self.extras, self.computed, self.issue_box):
             layout.addWidget(widget)
         layout.addStretch(1)
         document.changed.connect(self._on_document_change)
@@ -117,6 +123,11 @@ class LayerInspector(QWidget):
     def _on_param_change(self, name: str, value, session: int) -> None:
         if self.document.selected is not None:
             self.document.set_params(self.document.selected, session, **{name: value})
+
+    def _on_issue_link(self, link: str) -> None:
+        kind, _, layer = link.partition(":")
+        if kind == "coverage":
+            self.coverage_requested.emit(layer)
 
     def _on_name_change(self) -> None:
         current = self.document.selected

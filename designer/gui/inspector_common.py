@@ -42,8 +42,16 @@ def issues_html(issues: list[Issue], empty: str = "No issues.") -> str:
     for issue in sorted(issues, key=lambda i: order.get(i.level, 3)):
         color = LEVEL_COLORS[issue.level][0]
         parts.append(f"<p style='margin:0 0 6px 0'><span style='color:{color}; font-weight:bold'>"
-                     f"{LEVEL_ICONS[issue.level]} {issue.level.capitalize()}</span> {html.escape(issue.message)}</p>")
+                     f"{LEVEL_ICONS[issue.level]} {issue.level.capitalize()}</span> {html.escape(issue.message)}"
+                     f"{_coverage_link(issue)}</p>")
     return "".join(parts)
+
+
+def _coverage_link(issue: Issue) -> str:
+    """Gridding warnings link to the dilation-coverage map of their layer."""
+    if "gridding" not in issue.message:
+        return ""
+    return f" <a href='coverage:{html.escape(issue.layer)}'>Show the coverage map</a>"
 
 
 def issues_label() -> QLabel:

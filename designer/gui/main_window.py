@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt
@@ -15,9 +14,11 @@ from .canvas import DesignCanvas
 from .document import DesignDocument
 from .edit_ops import EditOps
 from .file_ops import FileController
+from .image_source import is_image_path
 from .inspector import InspectorPanel
 from .palette import LayerPalette
 from .prompts import Prompts
+from .run_panels import RunPanels
 from .status import StatusSummary
 from .summary_panel import SummaryPanel
 
@@ -42,8 +43,10 @@ class MainWindow(QMainWindow):
         self.docks = [self._dock("Layers", "paletteDock", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea),
                       self._dock("Inspector", "inspectorDock", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),
                       self._dock("Summary", "summaryDock", self.summary, Qt.DockWidgetArea.BottomDockWidgetArea)]
-        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.run_panels = RunPanels(self)
+        self.run_panels.add_docks()
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         from .actions import WindowActions
         self.actions_ = WindowActions(self)
         self.status = StatusSummary(self.document)
@@ -55,8 +58,7 @@ class MainWindow(QMainWindow):
         self.document.changed.connect(self._on_title_change)
         self._on_title_change()
         self.resize(1400, 900)
-        self.resizeDocks([self.docks[0], self.docks[1]], [210, 340], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks[2]], [230], Qt.Orientation.Vertical)
+        self.run_panels.sizes()
         if restore:
             self.restore_settings()
 
@@ -96,15 +98,18 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.save_settings()
+        self.run_panels.controller.shutdown()
         if self.autosaver is not None:
             self.autosaver.discard()
         event.accept()
 
     # --- dropping files ------------------------------------------------------------------------------------
     def _dropped_design(self, event) -> str | None:
+        """A dropped ``.json`` design or image file (PNG, JPEG, BMP)."""
         for url in event.mimeData().urls():
-            if url.isLocalFile() and Path(url.toLocalFile()).suffix.lower() == ".json":
-                return url.toLocalFile()
+            path = url.toLocalFile() if url.isLocalFile() else ""
+            if Path(path).suffix.lower() == ".json" or is_image_path(path):
+                return path
         return None
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -115,7 +120,10 @@ class MainWindow(QMainWindow):
         path = self._dropped_design(event)
         if path:
             event.acceptProposedAction()
-            self.files.open(path)
+            if is_image_path(path):
+                self.run_panels.open_image(path)
+            else:
+                self.files.open(path)
 
     # --- commands that need the window --------------------------------------------------------------------
     def paste(self) -> None:
@@ -133,11 +141,11 @@ class MainWindow(QMainWindow):
 
     @staticmethod
     def run_available() -> bool:
-        """Hook for the "Run" feature: enabled once the NumPy backend provides a runner."""
-        return importlib.util.find_spec("designer.backend.runner") is not None
+        return True
 
     def run_sample(self) -> None:
-        self.statusBar().showMessage("Running needs the NumPy backend runner (designer.backend.runner)", 5000)
+        """Run the design on the current input image (the sample unless the user opened one)."""
+        self.run_panels.controller.run()
 
     def about(self) -> None:
         QMessageBox.about(self, f"About {APP_NAME}", f"<b>{APP_NAME}</b><br>Design, analyse and run convolutional "

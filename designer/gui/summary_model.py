@@ -18,8 +18,9 @@ from .document import DesignDocument
 from .inspector_common import rf_text
 from .style import LEVEL_COLORS, LEVEL_ICONS, worst_level
 
-COLUMNS = ["#", "Layer", "Type", "Output shape", "Params", "% params", "MACs", "RF", "Memory", "Issues"]
-NUMERIC = {0, 4, 5, 6, 7, 8}
+COLUMNS = ["#", "Layer", "Type", "Output shape", "Params", "% params", "MACs", "RF", "Memory", "Time", "Issues"]
+NUMERIC = {0, 4, 5, 6, 7, 8, 9}
+TIME_COLUMN = COLUMNS.index("Time")
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 NAME_ROLE = Qt.ItemDataRole.UserRole + 2
 TOTALS = "__totals__"
@@ -34,6 +35,7 @@ class SummaryModel(QAbstractTableModel):
         super().__init__(document)
         self.document = document
         self.rows: list[LayerRow] = list(document.analysis.rows)
+        self.timings: dict[str, float] = {}  # seconds per layer of the last run (set by the run panel)
         self.sort_keys: list[list] = self._sort_keys()
         document.changed.connect(self._on_document_change)
 
@@ -52,6 +54,15 @@ class SummaryModel(QAbstractTableModel):
             self.rows = rows
             self.sort_keys = self._sort_keys()
             self.endResetModel()
+
+    def set_timings(self, timings: dict[str, float]) -> None:
+        self.timings = dict(timings)
+        self.sort_keys = self._sort_keys()
+        self.dataChanged.emit(self.index(0, TIME_COLUMN), self.index(len(self.rows), TIME_COLUMN))
+
+    def _time_text(self, name: str) -> str:
+        seconds = self.timings.get(name)
+        return "" if seconds is None else f"{seconds * 1000:.1f} ms"
 
     def _sort_keys(self) -> list[list]:
         return [self._row_keys(r, row) for r, row in enumerate(self.rows)]
@@ -92,14 +103,14 @@ class SummaryModel(QAbstractTableModel):
         values = [str(r + 1), "    " * row.depth + row.name, row.type, fmt_shape(row.output_shape),
                   f"{row.params:,}", share, human_count(row.macs) if row.macs else "0",
                   rf_text(row.receptive_field) if known else "--",
-                  human_bytes(row.output_bytes * self.analysis.batch_size), issues]
+                  human_bytes(row.output_bytes * self.analysis.batch_size), self._time_text(row.name), issues]
         return values[c]
 
-    @staticmethod
-    def _row_keys(r: int, row: LayerRow) -> list[Any]:
+    def _row_keys(self, r: int, row: LayerRow) -> list[Any]:
         rf = row.receptive_field
         return [r, row.name, row.type, row.output_elements, row.params, row.params, row.macs,
                 (rf[0] if rf else float("inf")) if row.output_shape else -1, row.output_bytes,
+                self.timings.get(row.name, -1.0),
                 -{"error": 3, "warning": 2, "hint": 1}.get(worst_level({i.level for i in row.issues}) or "", 0)]
 
     def _issue_role(self, row: LayerRow, c: int, role: int) -> Any:
@@ -118,7 +129,9 @@ class SummaryModel(QAbstractTableModel):
             errors = sum(i.level == "error" for i in a.issues)
             values = ["", "Total", "", fmt_shape(a.rows[-1].output_shape) if a.rows else "", f"{a.totals['params']:,}",
                       "100%" if a.totals["params"] else "", human_count(a.totals["macs"]), "",
-                      human_bytes(a.memory["activations_bytes"]), f"✖ {errors} errors" if errors else "✔ valid"]
+                      human_bytes(a.memory["activations_bytes"]),
+                      f"{sum(self.timings.values()) * 1000:.0f} ms" if self.timings else "",
+                      f"✖ {errors} errors" if errors else "✔ valid"]
             return values[c]
         if role == Qt.ItemDataRole.FontRole:
             font = QFont()

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QSizePolicy,
     QSpinBox,
     QTableView,
     QVBoxLayout,
@@ -46,6 +47,8 @@ class SummaryPanel(QWidget):
         note = QLabel("MACs: weight multiply-accumulates; FLOPs = 2 × MACs")
         note.setToolTip(MACS_NOTE)
         note.setObjectName("inspectorDoc")
+        note.setMinimumWidth(0)
+        note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         controls.addStretch(1)
         controls.addWidget(note)
         layout = QVBoxLayout(self)
@@ -73,7 +76,7 @@ class SummaryPanel(QWidget):
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in zip(range(len(COLUMNS)), (34, 140, 96, 100, 84, 62, 76, 62, 78)):
+        for column, width in zip(range(len(COLUMNS)), (34, 140, 96, 100, 84, 62, 76, 62, 78, 64)):
             table.setColumnWidth(column, width)
         return table
 

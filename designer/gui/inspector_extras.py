@@ -1,0 +1,98 @@
+"""Extra inspector sections for some layer types: the activation function and its derivative over
+[−6, 6], and the kernel preset picker of convolutions. ``EXTRAS`` maps layer type → section class."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
+
+from ..backend.grad import VJP_OPS
+from ..backend.layer_ops import LAYER_OPS
+from ..core import Layer
+from .document import DesignDocument
+from .kernel_presets import KernelPresetPicker
+
+ACTIVATIONS = ("ReLU", "ReLU6", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "PReLU")
+X_RANGE = (-6.0, 6.0)
+
+
+def activation_curves(layer: Layer, n: int = 601) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``x``, ``f(x)`` and ``f'(x)`` over [−6, 6] computed by the backend's own forward and VJP kernels."""
+    x = np.linspace(*X_RANGE, n, dtype=np.float32)
+    inputs = [x.reshape(1, 1, n)]
+    weights = {}
+    if layer.type == "PReLU":
+        weights[f"{layer.name}.weight"] = np.full(layer.hp["num_parameters"], layer.hp["init"], np.float32)
+        inputs = [np.repeat(inputs[0], layer.hp["num_parameters"], axis=0)]
+    y = LAYER_OPS[layer.type](layer, inputs, weights)
+    grads, _ = VJP_OPS[layer.type](layer, inputs, y, np.ones_like(y), weights, params=False)
+    return x, y[0, 0], grads[0][0, 0]
+
+
+class ActivationPlot(QGroupBox):
+    """f and f′ of the selected activation layer."""
+
+    def __init__(self, document: DesignDocument, parent: QWidget | None = None) -> None:
+        super().__init__("Function and derivative", parent)
+        self.setObjectName("activationPlot")
+        self.document = document
+        layout = QVBoxLayout(self)
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setMinimumHeight(190)
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.plot.addLegend(offset=(8, 8), labelTextSize="8pt")
+        self.plot.setMouseEnabled(False, False)
+        self.f = self.plot.plot(pen=pg.mkPen("#3f9b3a", width=2.5), name="f(x)")
+        self.df = self.plot.plot(pen=pg.mkPen("#c2417e", width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
+                                 name="f′(x)")
+        self.plot.addItem(pg.InfiniteLine(0, angle=0, pen=pg.mkPen("#9ca3af")))
+        self.plot.addItem(pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#9ca3af")))
+        layout.addWidget(self.plot)
+        self.note = QLabel()
+        self.note.setObjectName("inspectorDoc")
+        self.note.setWordWrap(True)
+        layout.addWidget(self.note)
+
+    def show_layer(self, layer: Layer) -> None:
+        x, y, dy = activation_curves(layer)
+        self.f.setData(x, y)
+        self.df.setData(x, dy)
+        self.plot.setXRange(*X_RANGE, padding=0.02)
+        self.plot.setYRange(min(-1.2, float(y.min())), max(1.2, min(float(y.max()), 6.5)), padding=0.05)
+        saturated = float(np.mean(np.abs(dy) < 0.01)) * 100
+        self.note.setText(f"f′ is (almost) zero on {saturated:.0f}% of [−6, 6]: gradients vanish there."
+                          if saturated > 1 else "f′ never vanishes on [−6, 6].")
+
+
+EXTRAS: dict[str, type] = {**{t: ActivationPlot for t in ACTIVATIONS}, "Conv2d": KernelPresetPicker}
+
+
+class LayerExtras(QWidget):
+    """Shows the extra section of ``document.selected`` when its type has one."""
+
+    def __init__(self, document: DesignDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.sections: dict[type, QWidget] = {}
+        self.layout_ = QVBoxLayout(self)
+        self.layout_.setContentsMargins(0, 0, 0, 0)
+        document.changed.connect(self._on_document_change)
+        document.selection_changed.connect(self._on_document_change)
+        self._on_document_change()
+
+    def section(self, cls: type) -> QWidget:
+        if cls not in self.sections:
+            self.sections[cls] = cls(self.document)
+            self.layout_.addWidget(self.sections[cls])
+        return self.sections[cls]
+
+    def _on_document_change(self) -> None:
+        layer = self.document.selected_layer
+        cls = EXTRAS.get(layer.type) if layer is not None else None
+        for other, widget in self.sections.items():
+            widget.setVisible(other is cls)
+        if cls is not None:
+            self.section(cls).show_layer(layer)
+            self.section(cls).show()
+        self.setVisible(cls is not None)

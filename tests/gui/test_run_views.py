@@ -1,0 +1,143 @@
+"""Profile plots, dilation coverage, activation plots, kernel presets and the screenshot mode."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtGui import QImage
+
+from designer.core import Design
+from designer.gui import app as gui_app
+from designer.gui.inspector_extras import ActivationPlot, activation_curves
+from designer.gui.kernel_presets import KernelPresetPicker
+
+from .test_run import run_and_wait, strided
+
+
+def dilated(rates: list[int]) -> Design:
+    layers = [{"type": "Conv2d", "name": f"conv{i + 1}", "out_channels": 4, "kernel_size": 3, "dilation": r,
+               "padding": r} for i, r in enumerate(rates)]
+    return Design.from_dict({"format": "cnn-designer/v1", "name": "dilated",
+                             "input": {"channels": 1, "height": 17, "width": 17}, "layers": layers})
+
+
+def test_profile_bars_log_scale_and_click_selects(make_window, qtbot):
+    window = make_window("vgg16")
+    profile = window.run_panels.profile
+    rows = window.document.analysis.rows
+    assert list(profile.values()) == [r.params for r in rows]
+    profile.log.setChecked(True)
+    ticks = profile.plot.getAxis("left")._tickLevels[0]
+    assert ticks[-1][0] == int(np.ceil(np.log10(max(r.params for r in rows))))
+    profile.set_metric("macs")
+    assert list(profile.values()) == [r.macs for r in rows]
+    profile.select_at(3.1)
+    assert window.document.selected == rows[3].name
+    profile.set_metric("rf")
+    curve_y = profile.curve.getData()[1]
+    assert np.isfinite(curve_y[0])
+    profile.set_metric("sparsity")
+    assert np.isnan(profile.values()).all() and "F5" in profile.note.text()
+
+
+def test_profile_sparsity_after_a_run(make_window, qtbot):
+    window = make_window(strided())
+    run_and_wait(window, qtbot)
+    profile = window.run_panels.profile
+    profile.set_metric("sparsity")
+    values = dict(zip([r.name for r in window.document.analysis.rows], profile.values()))
+    out = window.run_panels.controller.result.outputs["relu1"]
+    assert values["relu1"] == 100 * np.mean(out == 0)
+    assert values["relu1"] > 0
+
+
+def test_coverage_shows_holes_for_2_2_2_and_none_for_1_2_5(make_window, qtbot):
+    window = make_window(dilated([2, 2, 2]))
+    coverage = window.run_panels.coverage
+    assert coverage.layer == "conv3"  # the layer with the gridding warning
+    assert "holes" in coverage.summary.text()
+    assert coverage.counts.shape == (17, 17) and coverage.labels  # small field: every cell labelled
+    window.document.reset(dilated([1, 2, 5]), None)
+    coverage.show_layer("conv3")
+    assert "every pixel covered" in coverage.summary.text()
+
+
+def test_gridding_warning_links_to_the_coverage_map(make_window, qtbot):
+    window = make_window(dilated([2, 2, 2]))
+    window.document.select("conv3")
+    page = window.inspector.layer_page
+    assert "coverage:conv3" in page.issues.text()
+    page.issues.linkActivated.emit("coverage:conv3")
+    dock = window.run_panels.docks["coverage"]
+    assert dock.isVisible() and window.run_panels.coverage.layer == "conv3"
+
+
+def test_activation_plot_shows_function_and_derivative(make_window, qtbot):
+    window = make_window(strided())
+    window.document.select("relu1")
+    extras = window.inspector.layer_page.extras
+    plot = extras.sections[ActivationPlot]
+    assert plot.isVisible()
+    x, y = plot.f.getData()
+    _, dy = plot.df.getData()
+    assert x[0] == -6 and x[-1] == 6
+    np.testing.assert_allclose(y, np.maximum(x, 0))
+    assert set(np.unique(dy)) <= {0.0, 1.0}
+    window.document.select("conv1")
+    assert not plot.isVisible()
+
+
+def test_activation_curves_of_every_activation():
+    from designer.core import Layer
+    for kind, hp in (("Sigmoid", {}), ("Tanh", {}), ("ELU", {"alpha": 1.0}), ("LeakyReLU", {"negative_slope": 0.1}),
+                     ("ReLU6", {}), ("PReLU", {"num_parameters": 1, "init": 0.25})):
+        layer = Layer(kind, "a", hp)
+        x, y, dy = activation_curves(layer)
+        numeric = np.gradient(y, x)
+        smooth = (np.abs(x) > 0.1) & (np.abs(x - 6) > 0.1)
+        np.testing.assert_allclose(dy[smooth], numeric[smooth], atol=0.02, err_msg=kind)
+
+
+def test_kernel_preset_picker_writes_init_with_preview_and_undo(make_window, qtbot):
+    window = make_window(strided())
+    window.document.select("conv1")
+    picker = window.inspector.layer_page.extras.sections[KernelPresetPicker]
+    assert picker.isVisible() and picker.mode.currentData() == "random"
+    picker.mode.setCurrentIndex(1)
+    picker.mode.activated.emit(1)
+    assert window.document.selected_layer.hp["init"] == {"preset": ["vertical_line"]}
+    row = picker.rows[0]
+    assert not row.preview.pixmap().isNull()
+    row.combo.setCurrentText("sobel_x")
+    row.combo.activated.emit(row.combo.currentIndex())
+    assert window.document.selected_layer.hp["init"] == {"preset": ["sobel_x"]}
+    picker.mode.setCurrentIndex(2)
+    picker.mode.activated.emit(2)
+    assert len(window.document.selected_layer.hp["init"]["preset"]) == 8 and len(picker.rows) == 8
+    window.action("undo").trigger()
+    window.action("undo").trigger()
+    window.action("undo").trigger()
+    assert window.document.selected_layer.hp.get("init") is None
+
+
+def test_presets_change_the_maps(make_window, qtbot):
+    window = make_window(strided())
+    run_and_wait(window, qtbot)
+    before = window.run_panels.controller.result.outputs["conv1"].copy()
+    window.document.set_params("conv1", init={"preset": ["identity"]})
+    run_and_wait(window, qtbot)
+    after = window.run_panels.controller.result.outputs["conv1"]
+    assert not np.allclose(before, after)
+    assert window.run_panels.controller.last_computed[0] == "conv1"
+
+
+def test_screenshot_runs_the_sample_and_shows_maps(tmp_path, qapp, monkeypatch):
+    windows = []
+    original = gui_app.save_screenshot
+    monkeypatch.setattr(gui_app, "save_screenshot", lambda w, out: (windows.append(w), original(w, out)))
+    out = tmp_path / "shot.png"
+    assert gui_app.run_app(None, screenshot=str(out)) == 0
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == gui_app.SCREENSHOT_SIZE
+    panels = windows[0].run_panels
+    assert panels.controller.result is not None and panels.maps.grid.isVisible()
+    assert panels.controller.erf is not None
