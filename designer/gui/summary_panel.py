@@ -76,7 +76,7 @@ class SummaryPanel(QWidget):
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in zip(range(len(COLUMNS)), (34, 140, 96, 100, 84, 62, 76, 62, 78, 64)):
+        for column, width in zip(range(len(COLUMNS)), (34, 124, 88, 100, 84, 74, 76, 56, 78, 64)):
             table.setColumnWidth(column, width)
         return table
 
