@@ -14,6 +14,7 @@ import numpy as np
 from designer.core import Layer
 
 from . import kernels as K
+from .kernels._util import alloc, wide_base, wide_view
 
 Op = Callable[[Layer, list[np.ndarray], Mapping[str, np.ndarray]], np.ndarray]
 
@@ -47,8 +48,18 @@ def _merge(layer: Layer, xs: list[np.ndarray], w: Mapping[str, np.ndarray]) -> n
     shapes = {x.shape for x in xs}
     if len(shapes) > 1:
         raise ValueError(f"cannot add branches of shapes {sorted(shapes)}")
-    out = np.array(xs[0], dtype=np.float32)
-    for x in xs[1:]:
+    if len(xs) == 1:
+        return np.array(xs[0], dtype=np.float32)
+    wides = [wide_base(x) for x in xs]
+    if all(wb is not None for wb in wides) and len({wb[1] for wb in wides}) == 1:  # same wide geometry
+        out = alloc(wides[0][0].shape)
+        np.add(wides[0][0], wides[1][0], out=out)
+        for wb in wides[2:]:
+            out += wb[0]
+        return wide_view(out, xs[0].shape, wides[0][1])
+    out = alloc(xs[0].shape)  # recycled memory of a previous run when there is some
+    np.add(xs[0], xs[1], out=out)
+    for x in xs[2:]:
         out += x
     return out
 

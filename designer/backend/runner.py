@@ -45,8 +45,12 @@ def reclaim(stale: list[np.ndarray]) -> BufferPool:
         arr = stale.pop()
         owner = arr if arr.base is None else arr.base
         if isinstance(owner, np.ndarray) and owner.base is None and id(owner) not in seen:
-            # references: the local name (+ ``arr.base`` for a view) and getrefcount's argument
-            free = sys.getrefcount(arr) == 2 and (owner is arr or sys.getrefcount(owner) == 3)
+            # references: the names ``arr`` and ``owner`` (one object or a view and its base, which
+            # ``arr.base`` also holds) and getrefcount's argument
+            if owner is arr:
+                free = sys.getrefcount(arr) == 3
+            else:
+                free = sys.getrefcount(arr) == 2 and sys.getrefcount(owner) == 3
             if free and owner.dtype == np.float32 and owner.flags.c_contiguous and owner.flags.writeable:
                 seen.add(id(owner))
                 pool.add(owner.reshape(-1))
@@ -75,6 +79,7 @@ class Runner:
         self._init_keys: dict[str, tuple] = {}
         self._input: np.ndarray | None = None
         self._outputs: list[np.ndarray] = []  # tensor i + 1 for step i, valid for the cached prefix
+        self._discarded: list[np.ndarray] = []  # outputs dropped by invalidate(), recycled by the next run
         self._signatures: list[tuple] = []
         self._sig_weights: Weights = {}  # keeps the arrays behind the signatures' ids alive
         if weights is not None:
@@ -110,7 +115,8 @@ class Runner:
         self.update(self._design, weights)
 
     def invalidate(self) -> None:
-        """Forget the cached outputs: the next ``run`` computes every layer."""
+        """Forget the cached outputs: the next ``run`` computes every layer (and recycles their memory)."""
+        self._discarded.extend(self._outputs)
         self._input, self._outputs, self._signatures = None, [], []
 
     def run(self, x: np.ndarray, progress: Progress | None = None,
@@ -121,7 +127,8 @@ class Runner:
             raise RunError(f"input: expected a [{self._design.input.channels}, H, W] array, got shape {list(x.shape)}")
         signatures = [signature(s, self._weights) for s in self._steps]
         start = first_change(self._signatures, signatures) if self._same_input(x) else 0
-        stale = self._outputs[start:]
+        stale = self._outputs[start:] + self._discarded
+        self._discarded = []
         tensors: list[np.ndarray] = [x, *self._outputs[:start]]
         self._input, self._signatures, self._outputs = x, signatures[:start], tensors[1:]
         pool = reclaim(stale)

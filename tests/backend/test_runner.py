@@ -146,3 +146,41 @@ def test_memory_of_discarded_outputs_is_reused():
     again = runner.run(rng.standard_normal((3, 12, 12)).astype(np.float32))
     reused = sum(a.__array_interface__["data"][0] == addresses[n] for n, a in again.items())
     assert reused >= 4
+
+
+def test_reclaim_pools_unreferenced_arrays_and_views_only():
+    from designer.backend.runner import reclaim
+
+    kept = np.ones(500, np.float32)
+    stale = [np.empty(1000, np.float32), np.empty((4, 30), np.float32)[:, :25], kept]
+    pool = reclaim(stale)
+    assert stale == []
+    assert pool.take(1000) is not None  # a plain array nobody else holds
+    assert pool.take(120) is not None  # the base of a view nobody else holds
+    assert pool.take(500) is None  # still referenced by ``kept``
+    np.testing.assert_array_equal(kept, 1)
+
+
+def test_invalidate_hands_the_old_outputs_to_the_next_run():
+    import designer.backend.kernels._util as util
+
+    design = _chain()
+    runner = Runner(design)
+    x = np.random.default_rng(4).standard_normal((3, 12, 12)).astype(np.float32)
+    runner.run(x)
+    fresh = []
+    take = util.BufferPool.take
+
+    def counting_take(self, n):
+        buf = take(self, n)
+        fresh.append(buf is None)
+        return buf
+
+    util.BufferPool.take = counting_take
+    try:
+        runner.invalidate()
+        again = runner.run(x)
+    finally:
+        util.BufferPool.take = take
+    assert fresh and not any(fresh)  # every output written into recycled memory
+    assert len(runner.last_computed) == len(again)  # every layer computed again

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -92,7 +93,7 @@ def scratch(tag: str, shape: tuple[int, ...], dtype: Any = np.float32) -> np.nda
     """
     cache: dict[str, np.ndarray] = getattr(_local, "cache", None) or {}
     _local.cache = cache
-    n = int(np.prod(shape))
+    n = math.prod(shape)
     buf = cache.get(tag)
     if buf is None or buf.size < n or buf.dtype != np.dtype(dtype):
         buf = np.empty(n, dtype=dtype)
@@ -161,8 +162,14 @@ def run_split(func: Callable[[slice], None], n: int, parallel: bool = True) -> N
         fut.result()
 
 
-PARALLEL_MIN_ELEMENTS = 1 << 18
-"""Elementwise work on arrays at least this large is split across the worker threads."""
+PARALLEL_MIN_ELEMENTS = 3 << 19
+"""Elementwise work on arrays at least this large (6 MiB of float32) is split across the threads.
+
+Smaller arrays stay on one thread: on these machines the two threads only gain when the work
+is bound by main memory, and waking a worker and handing the GIL back and forth after every
+NumPy call costs more than it saves on cache-resident maps."""
+ZERO_BLOCK = 1 << 16
+"""Elements per call of :func:`map_blocks` (a block and its zeros stay in the L2 cache)."""
 
 
 def parallel_apply(func: Callable[..., None], out: np.ndarray, *arrays: np.ndarray) -> np.ndarray:
@@ -177,6 +184,42 @@ def parallel_apply(func: Callable[..., None], out: np.ndarray, *arrays: np.ndarr
         func(*(a[sl] if a.ndim and a.shape[0] == n else a for a in arrays), out[sl])
 
     run_split(work, n, parallel=out.size >= PARALLEL_MIN_ELEMENTS and out.ndim > 0)
+    return out
+
+
+def zeros(shape: tuple[int, ...]) -> np.ndarray:
+    """A read-only-by-convention per-thread array of zeros of ``shape`` (reused, never written)."""
+    n = math.prod(shape)
+    buf: np.ndarray | None = getattr(_local, "zeros", None)
+    if buf is None or buf.size < n:
+        buf = np.zeros(max(n, ZERO_BLOCK), np.float32)
+        _local.zeros = buf
+    return buf[:n].reshape(shape)
+
+
+def map_blocks(func: Callable[..., None], out: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Call ``func(x_block, out_block)`` on blocks of about :data:`ZERO_BLOCK` elements.
+
+    Contiguous arrays are cut into flat chunks, others (e.g. the strided "wide" conv outputs)
+    into blocks of whole rows of axis 0. Small calls keep each block and any per-block
+    temporary (such as :func:`zeros`) cache-resident; big arrays are split across the threads.
+    """
+    if out.ndim == 0:
+        func(x, out)
+        return out
+    if x.flags.c_contiguous and out.flags.c_contiguous:
+        xs, os_ = x.reshape(-1), out.reshape(-1)
+    else:
+        xs, os_ = x, out
+    per = xs[0].size if xs.ndim > 1 and len(xs) else 1
+    step = max(1, ZERO_BLOCK // per)
+
+    def work(sl: slice) -> None:
+        for i in range(sl.start, sl.stop, step):
+            j = min(i + step, sl.stop)
+            func(xs[i:j], os_[i:j])
+
+    run_split(work, xs.shape[0], parallel=out.size >= PARALLEL_MIN_ELEMENTS)
     return out
 
 
@@ -213,7 +256,7 @@ def alloc(shape: tuple[int, ...]) -> np.ndarray:
     """An uninitialised float32 array for a kernel's *output*: recycled from the active pool or new."""
     pool: BufferPool | None = getattr(_local, "pool", None)
     if pool is not None:
-        buf = pool.take(int(np.prod(shape)))
+        buf = pool.take(math.prod(shape))
         if buf is not None:
             return buf.reshape(shape)
     return np.empty(shape, np.float32)
@@ -222,3 +265,33 @@ def alloc(shape: tuple[int, ...]) -> np.ndarray:
 def wide_view(acc: np.ndarray, shape: tuple[int, int, int], row_stride: int) -> np.ndarray:
     """``[C, H, W]`` view of ``acc [C, L]`` whose rows are ``row_stride`` elements apart (base: ``acc``)."""
     return np.ndarray(shape, np.float32, buffer=acc, strides=(acc.strides[0], row_stride * 4, 4))
+
+
+def wide_base(x: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """``(acc, row_stride)`` when ``x [C, H, W]`` is a :func:`wide_view` of a contiguous ``acc [C, L]``.
+
+    Elementwise layers can then work on ``acc`` in long contiguous runs (the ``row_stride − W``
+    wrap-around columns between rows are finite values, computed and ignored) instead of ``C·H``
+    short rows, and return a wide view themselves.
+    """
+    base = x.base
+    if (x.ndim != 3 or not isinstance(base, np.ndarray) or base.ndim != 2 or base.dtype != np.float32
+            or not base.flags.c_contiguous or base.shape[0] != x.shape[0] or x.strides[2] != 4
+            or x.strides[0] != base.strides[0] or x.strides[1] % 4
+            or x.__array_interface__["data"][0] != base.__array_interface__["data"][0]):
+        return None
+    _, h, w = x.shape
+    row = x.strides[1] // 4
+    if row < w or base.shape[1] != (h - 1) * row + w:
+        return None
+    return base, row
+
+
+
+def map_elementwise(func: Callable[[np.ndarray, np.ndarray], None], x: np.ndarray) -> np.ndarray:
+    """``func(x_block, out_block)`` over a new output like ``x`` (:func:`map_blocks`), keeping wide views wide."""
+    wide = wide_base(x)
+    if wide is not None:
+        base, row = wide
+        return wide_view(map_blocks(func, alloc(base.shape), base), x.shape, row)
+    return map_blocks(func, alloc(x.shape), x)

@@ -7,20 +7,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._util import alloc, as_f32, parallel_apply
+from ._util import as_f32, map_elementwise, zeros
 
 
 def relu(x: np.ndarray) -> np.ndarray:
-    """``max(x, 0)`` (split across threads for large maps)."""
+    """``max(x, 0)``, block by block against a cached block of zeros.
+
+    ``np.maximum`` with a scalar 0 takes a slow non-SIMD loop (about 2.5× the time of a
+    multiply); with two arrays it is vectorised.
+    """
     x = as_f32(x)
-    return parallel_apply(lambda a, o: np.maximum(a, np.float32(0), out=o), alloc(x.shape), x)
+    return map_elementwise(lambda a, o: np.maximum(a, zeros(o.shape), out=o), x)
 
 
 def relu6(x: np.ndarray) -> np.ndarray:
     """``min(max(x, 0), 6)``."""
     x = as_f32(x)
-    return parallel_apply(lambda a, o: np.clip(a, np.float32(0), np.float32(6), out=o),
-                          alloc(x.shape), x)
+
+    def clip(a: np.ndarray, o: np.ndarray) -> None:
+        np.maximum(a, zeros(o.shape), out=o)
+        np.minimum(o, np.float32(6), out=o)
+
+    return map_elementwise(clip, x)
 
 
 def leaky_relu(x: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:

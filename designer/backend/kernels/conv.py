@@ -7,7 +7,9 @@ Output size per axis: ``out = floor((n + p_before + p_after − d·(k − 1) −
 
 The method is chosen per layer (see :func:`choose_method`): a plain matmul for 1×1 kernels,
 shifted-GEMM accumulation for stride-1 layers on large maps, im2col GEMM otherwise, and a
-per-offset multiply-add path for depthwise layers (:mod:`.depthwise`).
+per-channel im2col + batched GEMV path for depthwise layers (:mod:`.depthwise`). A 1×1 layer
+whose input is a "wide" strided view (see :func:`._util.wide_base`) multiplies the wide rows
+directly and returns a wide view too.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ._util import (
     pair,
     parallel_apply,
     scratch,
+    wide_base,
     wide_view,
 )
 from .depthwise import depthwise_conv2d
@@ -79,7 +82,9 @@ def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, st
     else:
         out = _conv_im2col(x, weight, s, pads, d, groups, (ho, wo))
     if bias is not None:
-        parallel_apply(lambda o, b, o2: np.add(o, b, out=o2), out, out, as_f32(bias)[:, None, None])
+        wide = wide_base(out)
+        target, b = (wide[0], as_f32(bias)[:, None]) if wide is not None else (out, as_f32(bias)[:, None, None])
+        parallel_apply(lambda o, bb, o2: np.add(o, bb, out=o2), target, target, b)
     return out
 
 
@@ -110,6 +115,12 @@ def _conv_matmul(x: np.ndarray, weight: np.ndarray, s: tuple[int, int], pads: Pa
                  out_hw: tuple[int, int]) -> np.ndarray:
     """1×1 kernel: ``y = W[C_out, C_in/g] @ x[:, ::s_h, ::s_w]`` (one GEMM, grouped if needed)."""
     ho, wo = out_hw
+    wide = wide_base(x) if s == (1, 1) and not any(pads) else None
+    if wide is not None:  # a strided ("wide") input: one GEMM on its rows gives a wide output, no copy
+        base, row = wide
+        out = alloc((weight.shape[0], base.shape[1]))
+        _grouped_matmul(weight.reshape(weight.shape[0], -1), base, groups, out)
+        return wide_view(out, (weight.shape[0], ho, wo), row)
     xp = pad_into(x, pads)
     xs = xp[:, : (ho - 1) * s[0] + 1: s[0], : (wo - 1) * s[1] + 1: s[1]]
     cols = xs.reshape(x.shape[0], ho * wo)  # copies only when strided

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._util import alloc, as_f32, batched, parallel_apply
+from ._util import alloc, as_f32, batched, parallel_apply, wide_base, wide_view
 
 
 @batched
@@ -15,16 +15,24 @@ def batch_norm(x: np.ndarray, running_mean: np.ndarray, running_var: np.ndarray,
     Folded into one multiply-add: ``a = γ / sqrt(σ² + eps)``, ``y = x·a + (β − μ·a)``.
     """
     x = as_f32(x)
-    inv = 1.0 / np.sqrt(running_var.astype(np.float64) + eps)
-    scale = inv if weight is None else inv * weight
-    shift = -running_mean * scale if bias is None else bias - running_mean * scale
-    a, b = scale.astype(np.float32)[:, None, None], shift.astype(np.float32)[:, None, None]
+    scale = 1.0 / np.sqrt(np.asarray(running_var, np.float64) + eps)
+    if weight is not None:
+        scale *= weight
+    shift = running_mean * -scale
+    if bias is not None:
+        shift += bias
+    a, b = scale.astype(np.float32), shift.astype(np.float32)
 
     def affine(xs: np.ndarray, as_: np.ndarray, bs: np.ndarray, out: np.ndarray) -> None:
         np.multiply(xs, as_, out=out)
         out += bs
 
-    return parallel_apply(affine, alloc(x.shape), x, a, b)
+    wide = wide_base(x)
+    if wide is not None:  # a strided conv output: work on its contiguous rows, return a wide view too
+        base, row = wide
+        out = parallel_apply(affine, alloc(base.shape), base, a[:, None], b[:, None])
+        return wide_view(out, x.shape, row)
+    return parallel_apply(affine, alloc(x.shape), x, a[:, None, None], b[:, None, None])
 
 
 def local_response_norm(x: np.ndarray, size: int, alpha: float = 1e-4, beta: float = 0.75,
