@@ -47,12 +47,17 @@ def compile_design(design: Design) -> list[Step]:
     return steps
 
 
-def signature(step: Step, weights: dict[str, np.ndarray]) -> tuple[Any, ...]:
-    """What a step's output depends on besides its inputs' values."""
-    hp = tuple(sorted((k, repr(v)) for k, v in step.layer.hp.items()))
-    prefix = step.name + "."
-    tensors = tuple(sorted((k, id(v)) for k, v in weights.items() if k.startswith(prefix)))
-    return step.layer.type, step.name, hp, step.inputs, tensors
+def signatures(steps: list[Step], weights: dict[str, np.ndarray]) -> list[tuple[Any, ...]]:
+    """What each step's output depends on besides its inputs' values: type, name, hyperparameters,
+    input tensors and the identities of its weight arrays (``"<layer>.<param>"`` keys)."""
+    tensors_of: dict[str, list[tuple[str, int]]] = {}
+    for key, value in weights.items():
+        tensors_of.setdefault(key.rpartition(".")[0], []).append((key, id(value)))
+    return [
+        (step.layer.type, step.name, tuple(sorted((k, repr(v)) for k, v in step.layer.hp.items())), step.inputs,
+         tuple(sorted(tensors_of.get(step.name, ()))))
+        for step in steps
+    ]
 
 
 def first_change(old: list[tuple[Any, ...]], new: list[tuple[Any, ...]]) -> int:

@@ -17,7 +17,8 @@ import numpy as np
 
 from designer.core import Design
 
-from .graph import Step, compile_design, first_change, signature
+from .graph import Step, compile_design, first_change
+from .graph import signatures as step_signatures
 from .kernels._util import BufferPool, using_pool
 from .layer_ops import LAYER_OPS
 from .weights import (
@@ -125,7 +126,7 @@ class Runner:
         x = np.asarray(x, dtype=np.float32)
         if x.ndim != 3 or x.shape[0] != self._design.input.channels:
             raise RunError(f"input: expected a [{self._design.input.channels}, H, W] array, got shape {list(x.shape)}")
-        signatures = [signature(s, self._weights) for s in self._steps]
+        signatures = step_signatures(self._steps, self._weights)
         start = first_change(self._signatures, signatures) if self._same_input(x) else 0
         stale = self._outputs[start:] + self._discarded
         self._discarded = []
