@@ -17,6 +17,8 @@ from .design import Design, Layer, LayerPath
 from .errors import LayerError
 from .spec import GLOBAL, IDENTITY
 
+EXACT_LIMIT = 2.0**53  # float64 counts are exact below this
+
 
 def coverage_map(design: Design, layer_name: str, unit: tuple[int, int] | None = None) -> np.ndarray:
     """Integer map over the input H×W: paths from each pixel to ``unit`` of ``layer_name``'s output.
@@ -33,11 +35,14 @@ def coverage_map(design: Design, layer_name: str, unit: tuple[int, int] | None =
     y, x = unit if unit is not None else ((out_shape[1] - 1) // 2, (out_shape[2] - 1) // 2)
     if not (0 <= y < out_shape[1] and 0 <= x < out_shape[2]):
         raise LayerError(f"unit ({y}, {x}) is outside {layer_name}'s {out_shape[1]}×{out_shape[2]} output")
-    counts = np.zeros(out_shape[1:], dtype=np.int64)
-    counts[y, x] = 1
+    counts = np.zeros(out_shape[1:])
+    counts[y, x] = 1.0
     for sequence in _sequences_to(design, target_path):
         counts = _back_sequence(sequence, counts, rows)
-    return counts
+    if not np.all(counts < EXACT_LIMIT):
+        raise LayerError(f"{layer_name} is reached by more than 2⁵³ paths from one pixel; the counts are too large "
+                         "to be exact — trace a shallower layer")
+    return np.rint(counts).astype(np.int64)
 
 
 def _sequences_to(design: Design, path: LayerPath) -> list[tuple[Layer, ...]]:
@@ -84,14 +89,19 @@ def _axis_taps(step, n_out: int, n_in: int) -> list[tuple[np.ndarray, np.ndarray
     return [(o[(tap >= 0) & (tap < n_in)], tap[(tap >= 0) & (tap < n_in)]) for tap in taps]
 
 
+def _axis_matrix(step, n_out: int, n_in: int) -> np.ndarray:
+    """``A[i, o]`` = how many taps connect output ``o`` to input ``i`` along one axis."""
+    matrix = np.zeros((n_in, n_out))
+    for outputs, inputs in _axis_taps(step, n_out, n_in):
+        np.add.at(matrix, (inputs, outputs), 1.0)
+    return matrix
+
+
 def _back_steps(steps, counts: np.ndarray, in_hw: tuple[int, int]) -> np.ndarray:
-    """Spread each output count onto the input positions its window reads (separable per axis)."""
-    rows_taps = _axis_taps(steps[0], counts.shape[0], in_hw[0])
-    cols_taps = _axis_taps(steps[1], counts.shape[1], in_hw[1])
-    out = np.zeros(in_hw, dtype=np.int64)
-    for o_r, i_r in rows_taps:
-        partial = np.zeros((in_hw[0], counts.shape[1]), dtype=np.int64)
-        np.add.at(partial, i_r, counts[o_r])
-        for o_c, i_c in cols_taps:
-            np.add.at(out, (slice(None), i_c), partial[:, o_c])
-    return out
+    """Spread each output count onto the input positions its window reads: ``A_rows · counts · A_colsᵀ``.
+
+    Counts are carried as float64 (exact below 2⁵³) so the products run in BLAS.
+    """
+    rows = _axis_matrix(steps[0], counts.shape[0], in_hw[0])
+    cols = _axis_matrix(steps[1], counts.shape[1], in_hw[1])
+    return rows @ counts @ cols.T

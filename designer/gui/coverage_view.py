@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from ..core.coverage import coverage_map
 from ..core.errors import LayerError
+from .deferred import DeferredRefresh
 from .document import DesignDocument
 
 MAX_LABELLED = 27  # label every cell when the field is at most this many pixels across
@@ -78,7 +79,8 @@ class CoverageView(QWidget):
         self.plot.addItem(self.image)
         self.labels: list[pg.TextItem] = []
         layout.addWidget(self.plot, 1)
-        document.changed.connect(self._on_document_change)
+        self.deferred = DeferredRefresh(self, self._on_document_change)
+        document.changed.connect(self.deferred.request)
         document.selection_changed.connect(self._on_selection_change)
         self._on_document_change()
 
@@ -102,6 +104,8 @@ class CoverageView(QWidget):
         return gridding[0] if gridding else (names[-1] if names else None)
 
     def _on_selection_change(self) -> None:
+        if not self.deferred.on_screen():
+            return
         name = self.document.selected
         if name in self.spatial_layers() and name != self.layer:
             self.show_layer(name)

@@ -100,7 +100,7 @@ class ImagePanel(QWidget):
         self.unit_text.setWordWrap(True)
         layout.addWidget(self.unit_text)
         self.image.changed.connect(self._on_image_change)
-        controller.document.changed.connect(self._on_image_change)
+        controller.document.changed.connect(self._on_document_change)
         controller.result_changed.connect(self._on_result_change)
         controller.erf_changed.connect(self._on_erf_change)
         probe.changed.connect(self._on_probe_change)
@@ -154,8 +154,14 @@ class ImagePanel(QWidget):
         return self.erf_group.checkedId() == 1
 
     # --- the image -------------------------------------------------------------------------------
+    def _on_document_change(self) -> None:
+        """Only an edit of the input settings changes what the panel shows."""
+        if self.controller.document.design.input != self._shown_spec:
+            self._on_image_change()
+
     def _on_image_change(self) -> None:
         spec = self.controller.document.design.input
+        self._shown_spec = spec
         shown = self.image.fitted(spec)
         self.input_item.setImage(shown, levels=(0.0, 1.0), autoLevels=False)
         grey = shown.mean(axis=2) if shown.ndim == 3 else shown

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from ..core import LayerRow
 from ..core.formatting import human_bytes, human_count
+from .deferred import DeferredRefresh
 from .document import DesignDocument
 from .run_controller import RunController
 from .style import FAMILY_COLORS, SELECTION
@@ -86,9 +87,10 @@ class ProfileView(QWidget):
             self.plot.addItem(item)
         layout.addWidget(self.plot, 1)
         self.plot.scene().sigMouseClicked.connect(self._on_mouse_click)
-        document.changed.connect(self.refresh)
-        document.selection_changed.connect(self.refresh)
-        controller.result_changed.connect(self.refresh)
+        self.deferred = DeferredRefresh(self, self.refresh)
+        document.changed.connect(self.deferred.request)
+        document.selection_changed.connect(self.deferred.request)
+        controller.result_changed.connect(self.deferred.request)
         self.refresh()
 
     def values(self) -> np.ndarray:

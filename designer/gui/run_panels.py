@@ -93,6 +93,8 @@ class RunPanels:
         coverage = w._dock("Dilation coverage", "coverageDock", self.coverage, Area.BottomDockWidgetArea)
         w.tabifyDockWidget(w.docks[2], profile)
         w.tabifyDockWidget(profile, coverage)
+        profile.visibilityChanged.connect(self.profile.deferred.on_visibility_change)
+        coverage.visibilityChanged.connect(self.coverage.deferred.on_visibility_change)
         w.docks[2].raise_()
         self.docks = {"maps": maps, "input": inputs, "profile": profile, "coverage": coverage}
         w.docks += list(self.docks.values())

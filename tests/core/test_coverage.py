@@ -112,3 +112,9 @@ def test_matches_autograd_of_an_all_ones_network():
         y[0, 0, cy, cx].backward()
         expected = x.grad[0, 0].numpy().round().astype(np.int64)
         assert np.array_equal(coverage_map(design, layers[-1]["name"]), expected), layers
+
+
+def test_counts_too_large_to_be_exact_are_refused():
+    deep = stack([1] * 60, size=128, padding=1)
+    with pytest.raises(LayerError, match="more than 2⁵³ paths"):
+        coverage_map(deep, "c59")
