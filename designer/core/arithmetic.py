@@ -79,4 +79,4 @@ def adaptive_bins(n: int, out: int) -> list[tuple[int, int]]:
 
 def upsample_out(n: int, scale: float) -> int:
     """Output length of ``Upsample(scale_factor=scale)``: ``floor(n · scale)``."""
-    return int(math.floor(n * scale))
+    return math.floor(n * scale)

@@ -61,10 +61,10 @@ def footer_lines(a: Analysis) -> list[str]:
         f"Input: {fmt_shape(a.input_shape)}   batch {a.batch_size}   {a.dtype}   optimizer {a.optimizer}",
         f"Total params: {t['params']:,} (trainable {t['trainable_params']:,}; buffers {t['buffers']:,})",
         f"MACs: {t['macs']:,} ({human_count(t['macs'])})   FLOPs: {t['flops']:,} ({human_count(t['flops'])})",
-        f"Input size: {human_bytes(m['input_bytes'])}   Params size: {human_bytes(m['params_bytes'])}   "
-        f"Activations: {human_bytes(m['activations_bytes'])}",
-        f"Inference peak: {human_bytes(m['inference_peak_bytes'])}   "
-        f"Training estimate: {human_bytes(m['training_bytes'])}",
+        (f"Input size: {human_bytes(m['input_bytes'])}   Params size: {human_bytes(m['params_bytes'])}   "
+        f"Activations: {human_bytes(m['activations_bytes'])}"),
+        (f"Inference peak: {human_bytes(m['inference_peak_bytes'])}   "
+        f"Training estimate: {human_bytes(m['training_bytes'])}"),
         f"Note: {MACS_NOTE}.",
         "Design is valid." if a.valid else "Design has errors.",
     ]

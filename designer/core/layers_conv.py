@@ -98,8 +98,8 @@ def ignored_advice(in_shape: Shape, hp: HP, pads, what: str) -> list[tuple[str, 
     kh, kw = hp["kernel_size"]
     return [(
         "warning",
-        f"{what} {kh}×{kw} with stride {fmt_once(hp['stride'])} does not tile the {h}×{w} input: "
-        f"{' and '.join(parts)} are never seen; adjust padding, kernel or stride (or the input size)",
+        (f"{what} {kh}×{kw} with stride {fmt_once(hp['stride'])} does not tile the {h}×{w} input: "
+        f"{' and '.join(parts)} are never seen; adjust padding, kernel or stride (or the input size)"),
     )]
 
 

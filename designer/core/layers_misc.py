@@ -90,8 +90,8 @@ register(LayerSpec(
             ParamSpec("beta", "float", 0.75, "Exponent. Default: 0.75", minimum=0),
             ParamSpec("k", "float", 1.0, "Additive factor. Default: 1", minimum=0)),
     shape=_lrn_shape,
-    advice=lambda i, o, hp: [("hint", "local response normalisation brings little in practice (VGG found no "
-                                      "gain); BatchNorm2d or no normalisation is the usual choice today")],
+    advice=lambda i, o, hp: [("hint", ("local response normalisation brings little in practice (VGG found no "
+                                      "gain); BatchNorm2d or no normalisation is the usual choice today"))],
     label=lambda hp: f"n={hp['size']}",
 ))
 

@@ -54,8 +54,8 @@ def _pool_advice(in_shape: Shape, out_shape: Shape, hp: HP) -> list[tuple[str, s
     if max(kh, kw) > 3 and tuple(out_shape[1:]) != (1, 1):  # a global pool loses nothing it should keep
         advice.append((
             "warning",
-            f"a {kh}×{kw} pooling window keeps 1 of {kh * kw} activations per window and loses too much "
-            "information; prefer 2×2 stride 2 (discards 75%) or 3×3 stride 2",
+            (f"a {kh}×{kw} pooling window keeps 1 of {kh * kw} activations per window and loses too much "
+            "information; prefer 2×2 stride 2 (discards 75%) or 3×3 stride 2"),
         ))
     if not hp["ceil_mode"]:
         pads = [(p, p) for p in hp["padding"]]

@@ -92,7 +92,7 @@ def _read_input(data: Any) -> InputSpec:
         sizes[key] = value
     unknown = set(data) - {"channels", "height", "width", "mean", "std"}
     if unknown:
-        raise DesignFormatError("unknown field", field=f"input.{sorted(unknown)[0]}")
+        raise DesignFormatError("unknown field", field=f"input.{min(unknown)}")
     stats = {key: _read_stats(data.get(key), key, sizes["channels"]) for key in ("mean", "std")}
     if stats["std"] is not None and min(stats["std"]) <= 0:
         raise DesignFormatError(f"must be positive, got {list(stats['std'])}", field="input.std")

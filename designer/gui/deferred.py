@@ -41,7 +41,7 @@ class DeferredRefresh(QObject):
             self.stale = False
             self._refresh()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self._widget and event.type() == QEvent.Type.Show:
             self.on_visibility_change(True)
         return False

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from designer.backend import gradients
-from designer.backend.runner import Runner, RunError
+from designer.backend.runner import RunError, Runner
 from designer.core import Design
 
 

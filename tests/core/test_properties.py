@@ -20,7 +20,7 @@ try:
 except ImportError:  # the live comparison needs torch; the other properties do not
     torch = None
 
-SETTINGS = settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", 150)), deadline=None, derandomize=not os.environ.get("HYPOTHESIS_EXAMPLES"),
+SETTINGS = settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "150")), deadline=None, derandomize=not os.environ.get("HYPOTHESIS_EXAMPLES"),
                     suppress_health_check=[HealthCheck.too_slow])
 
 small = st.integers(1, 4)
