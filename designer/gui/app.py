@@ -88,6 +88,8 @@ def run_app(design_path: str | None = None, screenshot: str | None = None) -> in
     window.show()
     QTimer.singleShot(0, lambda: _offer_recovery(window))
     QTimer.singleShot(0, window.canvas.fit)
+    if window.document.analysis.valid:  # open with the sample image already run (in the worker thread)
+        QTimer.singleShot(0, window.run_panels.controller.run)
     return app.exec()
 
 
