@@ -13,6 +13,8 @@ architecture alone (all-ones weights, no nonlinearity; see :mod:`.grad.uniform`)
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -49,25 +51,48 @@ def forward_tensors(runner: Runner, x: np.ndarray) -> tuple[list[Step], list[np.
 
 def backpropagate(steps: list[Step], tensors: list[np.ndarray], seeds: Mapping[int, np.ndarray],
                   weights: Mapping[str, np.ndarray], params: bool = False,
-                  ops: Mapping[str, Vjp] = VJP_OPS) -> tuple[dict[int, np.ndarray], dict[str, np.ndarray]]:
+                  ops: Mapping[str, Vjp] = VJP_OPS, rescale: bool = False,
+                  ) -> tuple[dict[int, np.ndarray], dict[str, np.ndarray]]:
     """Reverse-mode pass: ``seeds`` maps tensor index → ``∂L/∂tensor``.
 
     Returns ``{0: ∂L/∂input}`` (empty when the loss does not depend on the input) and, with
     ``params``, ``∂L/∂θ`` for every layer tensor on the way (keys as in ``runner.weights``).
+    With ``rescale`` every gradient is kept as ``g·2^e`` with ``max|g| < 1`` (exact power-of-two
+    scaling, exponents aligned where branches add up), so a linear network with all-ones weights
+    never overflows float32; the returned input gradient is then correct up to one positive factor.
     """
     grads = dict(seeds)
+    exponents = dict.fromkeys(seeds, 0)
     param_grads: dict[str, np.ndarray] = {}
     for step in reversed(steps):
         if step.output not in grads:  # after the seeds, or not on a path to them
             continue
-        gy = grads.pop(step.output)
+        gy, e = grads.pop(step.output), exponents.pop(step.output)
         inputs = [tensors[i] for i in step.inputs]
         g_in, g_params = ops[step.layer.type](step.layer, inputs, tensors[step.output], gy, weights,
                                               params=params)
         for i, g in zip(step.inputs, g_in):
-            grads[i] = g if i not in grads else grads[i] + g
+            g, e_i = _normalised(g, e) if rescale else (g, e)
+            if i in grads:
+                g, e_i = _add_scaled(grads[i], exponents[i], g, e_i)
+            grads[i], exponents[i] = g, e_i
         param_grads.update(g_params)
     return grads, param_grads
+
+
+def _normalised(g: np.ndarray, e: int) -> tuple[np.ndarray, int]:
+    """``(g·2^−k, e + k)`` with the largest magnitude in [0.5, 1)."""
+    peak = float(np.max(np.abs(g))) if g.size else 0.0
+    if peak == 0.0 or not math.isfinite(peak):
+        return g, e
+    k = math.frexp(peak)[1]
+    return np.ldexp(g, -k).astype(np.float32, copy=False), e + k
+
+
+def _add_scaled(a: np.ndarray, ea: int, b: np.ndarray, eb: int) -> tuple[np.ndarray, int]:
+    """``a·2^ea + b·2^eb`` as ``c·2^e`` (the smaller term is scaled down, never the larger up)."""
+    e = max(ea, eb)
+    return (np.ldexp(a, ea - e) + np.ldexp(b, eb - e)).astype(np.float32, copy=False), e
 
 
 def _unit_seed(out: np.ndarray, layer: str, channel: int | None, y: int | None, x_pos: int | None) -> np.ndarray:
@@ -162,7 +187,7 @@ def effective_rf(runner_or_design: Runner | Design, x: np.ndarray | None, layer:
     target = _step_index(steps, layer)
     y, x_pos = _centre(tensors[target], unit)
     seed = _unit_seed(tensors[target], layer, channel, y, x_pos)
-    grads, _ = backpropagate(steps, tensors, {target: seed}, weights, ops=ops)
+    grads, _ = backpropagate(steps, tensors, {target: seed}, weights, ops=ops, rescale=uniform)
     erf = np.abs(grads.get(0, tensors[0]).astype(np.float64)).sum(axis=0)
     total = erf.sum()
     erf = erf / total if total > 0 else erf

@@ -8,9 +8,9 @@ equal weight). For a stack of convolutions the input gradient of one unit is the
 from each input pixel to it — the dilation coverage map — and its spread grows like √n with depth n
 (the central limit theorem), while the theoretical receptive field grows like n.
 
-The weights are ``1/fan_in`` rather than 1: the same map up to one constant factor per layer, which the
-ERF's normalisation removes, but the gradient's total stays of order one through a deep network
-(all-ones weights overflow float32 in ResNet-18's backward pass). Nothing in the uniform network
+The weights are all ones, exactly as in the paper; the backward pass keeps each gradient as an array times
+a power of two (``backpropagate(..., rescale=True)``) so that ResNet-18's path counts, far beyond float32's
+range, do not overflow, and residual additions still weigh both branches correctly. Nothing in the uniform network
 depends on the input values, so no forward pass is needed: zero tensors of the right shapes do.
 """
 
@@ -53,13 +53,13 @@ def uniform_ops(base: Mapping[str, Vjp]) -> dict[str, Vjp]:
 
 def uniform_weights(shapes: Mapping[str, tuple[int, ...]], types: Mapping[str, str]) -> dict[str, np.ndarray]:
     """Tensors for ``shapes`` (``{key: shape}``, e.g. ``weights.expected_shapes(design)``) given each layer's
-    type (``{layer name: type}``): Conv/Linear weights ``1/fan_in`` with ``fan_in = prod(shape[1:])``,
-    everything else zero (the other layers are the identity in the uniform network)."""
+    type (``{layer name: type}``): Conv/Linear weights all ones, everything else zero (the other layers
+    are the identity in the uniform network)."""
     out = {}
     for k, shape in shapes.items():
         name, tensor = k.rsplit(".", 1)
         if tensor == "weight" and types.get(name) in WEIGHTED:
-            out[k] = np.full(shape, 1.0 / max(1, int(np.prod(shape[1:]))), np.float32)
+            out[k] = np.ones(shape, np.float32)
         else:
             out[k] = np.zeros(shape, np.float32)
     return out
