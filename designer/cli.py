@@ -129,3 +129,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError) as exc:  # unreadable input files, bad values argparse could not see
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_FILE
+    except MemoryError:
+        print("error: not enough memory for this design; use a smaller input size", file=sys.stderr)
+        return EXIT_BAD_FILE

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import argparse
 
-from .core import Design, DesignFormatError
+from .core import Design, DesignFormatError, analyze
+from .core.formatting import human_bytes
 
 EXIT_OK, EXIT_DESIGN_ERRORS, EXIT_BAD_FILE = 0, 1, 2
 
@@ -34,3 +35,16 @@ def load_design_or_fail(path: str) -> Design:
         return Design.load(path)
     except DesignFormatError as exc:
         raise UserError(str(exc)) from None
+
+
+RUN_MEMORY_LIMIT = 4 * 2**30  # bytes of activations one run may need before we refuse
+
+
+def check_runnable(design: Design, path: str, limit: int = RUN_MEMORY_LIMIT) -> None:
+    """Refuse, with one line, a design whose single-image run would need more than ``limit`` bytes
+    (the analysis knows without allocating anything, e.g. for a 10⁹×10⁹ input)."""
+    memory = analyze(design).memory
+    needed = memory["input_bytes"] + memory["activations_bytes"]
+    if needed > limit:
+        raise UserError(f"{path}: running this design on one image needs {human_bytes(needed)} of activations, "
+                        f"more than the {human_bytes(limit)} this command allows; use a smaller input size")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from designer.cli_support import EXIT_DESIGN_ERRORS, EXIT_OK, UserError, positive_int
+from designer.cli_support import EXIT_DESIGN_ERRORS, EXIT_OK, UserError, check_runnable, positive_int
 from designer.core import Design, analyze
 
 
@@ -26,6 +26,7 @@ def _load_valid_design(path: str) -> Design:
     errors = [i for i in report.issues if i.level == "error"]
     if errors:
         raise UserError(f"{path}: layer '{errors[0].layer}': {errors[0].message}", EXIT_DESIGN_ERRORS)
+    check_runnable(design, path)
     return design
 
 

@@ -10,7 +10,7 @@ import argparse
 
 import numpy as np
 
-from designer.cli_support import EXIT_OK, UserError, load_design_or_fail
+from designer.cli_support import EXIT_OK, UserError, check_runnable, load_design_or_fail
 from designer.core import Design, analyze
 
 from .gradients import EffectiveRF, effective_rf
@@ -36,8 +36,9 @@ def _runner(args: argparse.Namespace, design: Design) -> Runner:
     try:
         weights = load_weights(args.weights, design) if args.weights else None
         return Runner(design, weights=weights, seed=args.seed)
-    except WeightsError as exc:
-        raise UserError(str(exc)) from None
+    except (WeightsError, RunError) as exc:
+        text = str(exc)
+        raise UserError(text if text.startswith(str(args.weights)) else f"{args.design}: {text}") from None
 
 
 def to_gray(erf: np.ndarray) -> np.ndarray:
@@ -72,6 +73,7 @@ def cmd_erf(args: argparse.Namespace) -> int:
     design = load_design_or_fail(args.design)
     if args.layer not in design.names():
         raise UserError(f"{args.design}: no layer named {args.layer!r}")
+    check_runnable(design, args.design)
     x = _input(args, design)
     source = design if args.uniform else _runner(args, design)
     try:

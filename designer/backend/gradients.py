@@ -14,7 +14,6 @@ architecture alone (all-ones weights, no nonlinearity; see :mod:`.grad.uniform`)
 from __future__ import annotations
 
 import math
-
 from collections.abc import Mapping
 from dataclasses import dataclass
 

@@ -56,13 +56,16 @@ def _fmt(n: int) -> str:
 
 # --- large kernels --------------------------------------------------------------------------
 def _large_kernel_advice(layer: Layer, row, first: bool) -> list[Issue]:
+    """A k×k kernel (k ≥ 5 after the first conv, or 7×7 anywhere) against ⌈(k−1)/2⌉ stacked 3×3 convs,
+    which see at least the same region: ``k²·C_in·C_out`` weights vs ``9·C_in·C_out + (n−1)·9·C_out²``."""
     hp = layer.hp
     kh, kw = hp["kernel_size"]
     k = kh
-    if kh != kw or k % 2 == 0 or hp["groups"] != 1 or not (k == 7 or (k >= 5 and not first)) or k > 11:
+    if kh != kw or hp["groups"] != 1 or not (k == 7 or (k >= 5 and not first)):
         return []
     c_in, c_out = row.input_shape[0], hp["out_channels"]
-    n = (k - 1) // 2
+    n = k // 2  # ⌈(k − 1)/2⌉ 3×3 convs see (2n + 1)² ⊇ k²
+    seen = 2 * n + 1
     big = k * k * c_in * c_out
     stack = 9 * c_in * c_out + (n - 1) * 9 * c_out * c_out
     square = c_in == c_out
@@ -73,9 +76,11 @@ def _large_kernel_advice(layer: Layer, row, first: bool) -> list[Issue]:
     else:
         verdict = (f"here the stack costs more weights (its later 3×3 convs run on all {c_out} output channels), "
                    f"but it adds {_nonlinearities(n - 1)}")
-    where = "" if not first else " (large kernels belong only in the first layer)"
+    region = f"the same {k}×{k} region" if seen == k else f"a {seen}×{seen} region (covering {k}×{k})"
+    where = (" (a large kernel is acceptable only in the first layer, on few input channels)" if first
+             else "; after the first layer small 3×3 kernels are the rule")
     return [Issue("hint", f"a {k}×{k} kernel on {c_in}→{c_out} channels has {big_txt}; {n} stacked 3×3 convs see "
-                          f"the same {k}×{k} region with {stack_txt}, {verdict}{where}", layer.name)]
+                          f"{region} with {stack_txt}, {verdict}{where}", layer.name)]
 
 
 def _nonlinearities(n: int) -> str:

@@ -80,3 +80,14 @@ def adaptive_bins(n: int, out: int) -> list[tuple[int, int]]:
 def upsample_out(n: int, scale: float) -> int:
     """Output length of ``Upsample(scale_factor=scale)``: ``floor(n · scale)``."""
     return math.floor(n * scale)
+
+
+def nearest_source(out: int, n: int, scale: float) -> list[int]:
+    """PyTorch's ``Upsample(mode="nearest")`` source index of each output position:
+    ``min(⌊o · float32(1/scale)⌋, n − 1)`` (computed in float32 like PyTorch; exact for 2×)."""
+    import numpy as np  # local: the rest of this module is plain Python
+
+    if out == 2 * n:
+        return [o // 2 for o in range(out)]
+    src = np.floor(np.arange(out, dtype=np.float32) * np.float32(1.0 / scale)).astype(np.int64)
+    return np.minimum(src, n - 1).tolist()

@@ -13,11 +13,13 @@ from __future__ import annotations
 import numpy as np
 
 from .analysis import analyze
+from .arithmetic import nearest_source
 from .design import Design, Layer, LayerPath
 from .errors import LayerError
 from .spec import GLOBAL, IDENTITY
 
 EXACT_LIMIT = 2.0**53  # float64 counts are exact below this
+MAX_SIDE = 8192  # per-axis connection matrices are side × side
 
 
 def coverage_map(design: Design, layer_name: str, unit: tuple[int, int] | None = None) -> np.ndarray:
@@ -26,6 +28,9 @@ def coverage_map(design: Design, layer_name: str, unit: tuple[int, int] | None =
     ``unit`` defaults to the centre ``((H_out − 1)//2, (W_out − 1)//2)``. Raises ``LayerError`` when
     the layer has no spatial output or its shape is unknown.
     """
+    if max(design.input.height, design.input.width) > MAX_SIDE:
+        raise LayerError(f"the {design.input.height}×{design.input.width} input is too large to trace "
+                         f"(at most {MAX_SIDE} pixels per side)")
     report = analyze(design)
     rows = {r.name: r for r in report.rows}
     target_path = design.find(layer_name)
@@ -83,9 +88,11 @@ def _axis_taps(step, n_out: int, n_in: int) -> list[tuple[np.ndarray, np.ndarray
     elif step.kind == "transpose":  # output o = i·s − p + t·d  ⇒  i = (o + p − t·d)/s when whole
         s = int(step.stride)
         taps = [np.where((o + step.pad - t) % s == 0, (o + step.pad - t) // s, -1) for t in offsets]
-    else:  # upsample: nearest reads floor(o/s); bilinear also the next one
-        base = np.floor((o + 0.5) / step.stride - (0.5 if step.kernel == 2 else 0)).astype(int)
-        taps = [base + t for t in range(step.kernel)]
+    elif step.kernel == 1:  # nearest upsampling: PyTorch's source index
+        taps = [np.array(nearest_source(n_out, n_in, step.stride))]
+    else:  # bilinear: the two neighbours of (o + ½)/s − ½
+        base = np.floor((o + 0.5) / step.stride - 0.5).astype(int)
+        taps = [np.maximum(base, 0), np.minimum(base + 1, n_in - 1)]
     return [(o[(tap >= 0) & (tap < n_in)], tap[(tap >= 0) & (tap < n_in)]) for tap in taps]
 
 

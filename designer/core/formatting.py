@@ -17,20 +17,24 @@ FORMATS = ("table", "markdown", "csv", "json")
 LEVEL_MARK = {"error": "✗", "warning": "!", "hint": "·"}
 
 
+def _scaled(n: int, units: tuple[tuple[str, int], ...], base: str) -> str:
+    """``n`` in the largest unit it reaches, two decimals; astronomically large counts stay exact
+    integers of the largest unit (a float would overflow)."""
+    for unit, size in units:
+        if n >= size:
+            whole = n // size
+            return f"{whole:,} {unit}" if whole >= 10**15 else f"{n / size:.2f} {unit}"
+    return f"{n} {base}".rstrip()
+
+
 def human_bytes(n: int) -> str:
     """``12_000_000`` → ``11.44 MiB``."""
-    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= size:
-            return f"{n / size:.2f} {unit}"
-    return f"{n} B"
+    return _scaled(n, (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)), "B")
 
 
 def human_count(n: int) -> str:
     """``15_470_264_320`` → ``15.47 G``."""
-    for unit, size in (("T", 10**12), ("G", 10**9), ("M", 10**6), ("k", 10**3)):
-        if n >= size:
-            return f"{n / size:.2f} {unit}"
-    return str(n)
+    return _scaled(n, (("T", 10**12), ("G", 10**9), ("M", 10**6), ("k", 10**3)), "")
 
 
 def rf_text(row: LayerRow) -> str:
@@ -127,6 +131,10 @@ def format_csv(a: Analysis) -> str:
     t = a.totals
     writer.writerow(["TOTAL", "", "", _ascii_shape(a.input_shape), "", t["params"], t["buffers"], t["macs"], "", "",
                      a.memory["activations_bytes"], f"FLOPs = 2 x MACs = {t['flops']}"])
+    for key, value in a.memory.items():
+        writer.writerow([f"MEMORY {key}", "", "", "", "", "", "", "", "", "", value,
+                         f"batch {a.batch_size}, {a.dtype}, optimizer {a.optimizer}"])
+    writer.writerow(["NOTE", "", "", "", "", "", "", "", "", "", "", MACS_NOTE])
     return buffer.getvalue()
 
 

@@ -57,9 +57,12 @@ def _conv_shape(in_shape: Shape, hp: HP) -> Shape:
     if min(out) <= 0:
         k_eff = [ar.effective_kernel(k, d) for k, d in zip(hp["kernel_size"], hp["dilation"])]
         padded = [n + sum(p) for n, p in zip((h, w), pads)]
+        dilated = hp["dilation"] != (1, 1)
+        kernel = (f"the dilated kernel (extent {fmt_pair(k_eff)})" if dilated
+                  else f"the {fmt_pair(hp['kernel_size'])} kernel")
         raise LayerError(
-            f"the kernel (extent {fmt_pair(k_eff)} with dilation) is larger than the padded input "
-            f"{fmt_pair(padded)} ({h}×{w} plus padding); use a smaller kernel or dilation, or more padding"
+            f"{kernel} is larger than the padded input {fmt_pair(padded)} ({h}×{w} plus padding); "
+            f"use a smaller kernel{' or dilation' if dilated else ''}, or more padding"
         )
     return hp["out_channels"], out[0], out[1]
 
@@ -96,9 +99,12 @@ def ignored_advice(in_shape: Shape, hp: HP, pads, what: str) -> list[tuple[str, 
     if not parts:
         return []
     kh, kw = hp["kernel_size"]
+    dilation = hp.get("dilation", (1, 1))
+    extent = "" if dilation == (1, 1) else (
+        f" (dilated extent {ar.effective_kernel(kh, dilation[0])}×{ar.effective_kernel(kw, dilation[1])})")
     return [(
         "warning",
-        (f"{what} {kh}×{kw} with stride {fmt_once(hp['stride'])} does not tile the {h}×{w} input: "
+        (f"{what} {kh}×{kw}{extent} with stride {fmt_once(hp['stride'])} does not tile the {h}×{w} input: "
         f"{' and '.join(parts)} are never seen; adjust padding, kernel or stride (or the input size)"),
     )]
 

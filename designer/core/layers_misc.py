@@ -142,7 +142,11 @@ register(LayerSpec(
 
 def _upsample_shape(in_shape: Shape, hp: HP) -> Shape:
     c, h, w = need_map(in_shape, "Upsample")
-    return c, ar.upsample_out(h, hp["scale_factor"][0]), ar.upsample_out(w, hp["scale_factor"][1])
+    out = (c, ar.upsample_out(h, hp["scale_factor"][0]), ar.upsample_out(w, hp["scale_factor"][1]))
+    if min(out[1:]) < 1:
+        raise LayerError(f"scale factor {fmt_once(tuple(f'{v:g}' for v in hp['scale_factor']))} shrinks the "
+                         f"{h}×{w} input to nothing ({out[1]}×{out[2]})")
+    return out
 
 
 def _upsample_rf(in_shape: Shape, hp: HP) -> tuple[RFStep, RFStep]:

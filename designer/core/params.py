@@ -103,8 +103,8 @@ class ParamSpec:
         self._check_pair(value)
 
     def _check_float(self, value: Any) -> None:
-        if not _is_number(value) or math.isnan(value):
-            raise ValueError(f"must be a number, got {value!r}")
+        if not _is_number(value) or not math.isfinite(value):
+            raise ValueError(f"must be a finite number, got {value!r}")
         if value < self.minimum or (self.maximum is not None and value > self.maximum):
             upper = f" and ≤ {self.maximum:g}" if self.maximum is not None else ""
             raise ValueError(f"must be ≥ {self.minimum:g}{upper}, got {value!r}")
@@ -113,8 +113,8 @@ class ParamSpec:
         items = value if isinstance(value, (list, tuple)) else [value]
         if isinstance(value, (list, tuple)) and len(value) != 2:
             raise ValueError(f"must be a positive number or an [h, w] pair, got {value!r}")
-        if not all(_is_number(v) and v > 0 for v in items):
-            raise ValueError(f"must be a positive number or an [h, w] pair, got {value!r}")
+        if not all(_is_number(v) and math.isfinite(v) and v > 0 for v in items):
+            raise ValueError(f"must be a positive finite number or an [h, w] pair, got {value!r}")
 
     def _check_bool(self, value: Any) -> None:
         if not isinstance(value, bool):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -22,6 +23,8 @@ from .spec import LAYER_SPECS
 FORMAT_NAME = "cnn-designer"
 FORMAT_VERSION = 1
 FORMAT = f"{FORMAT_NAME}/v{FORMAT_VERSION}"
+TOP_LEVEL_KEYS = ("format", "name", "description", "input", "layers")
+TOO_DEEP = "branches are nested too deeply to read (more than a few hundred levels)"
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -36,6 +39,8 @@ def load_design(path: str | Path) -> Design:
     except json.JSONDecodeError as exc:
         raise DesignFormatError(f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
                                 source=source) from None
+    except RecursionError:
+        raise DesignFormatError(TOO_DEEP, source=source) from None
     return design_from_dict(data, source, default_name=Path(path).stem)
 
 
@@ -44,12 +49,19 @@ def design_from_dict(data: Any, source: str = "<dict>", default_name: str = "unt
         return _read_design(data, default_name)
     except DesignFormatError as exc:
         raise exc.located(source=source) from None
+    except RecursionError:
+        raise DesignFormatError(TOO_DEEP, source=source) from None
 
 
 def _read_design(data: Any, default_name: str) -> Design:
     if not isinstance(data, dict):
         raise DesignFormatError(f"a design is a JSON object, got {type(data).__name__}")
     _check_format(data.get("format"))
+    unknown = sorted(set(data) - set(TOP_LEVEL_KEYS))
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], TOP_LEVEL_KEYS, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else f"; a design has {', '.join(TOP_LEVEL_KEYS)}"
+        raise DesignFormatError(f"unknown field{hint}", field=unknown[0])
     name = _optional_str(data, "name", default_name)
     description = _optional_str(data, "description", "")
     input_spec = _read_input(data.get("input"))
@@ -69,6 +81,9 @@ def _check_format(value: Any) -> None:
     major = value[len(prefix):].split(".")[0]
     if not major.isdigit():
         raise DesignFormatError(f"unrecognised format version {value!r}", field="format")
+    if int(major) < 1:
+        raise DesignFormatError(f"unrecognised format version {value!r} (the first version is {FORMAT})",
+                                field="format")
     if int(major) > FORMAT_VERSION:
         raise DesignFormatError(f"format {value!r} is newer than this CNN Designer understands ({FORMAT}); "
                                 "update CNN Designer to open it", field="format")
@@ -103,9 +118,9 @@ def _read_stats(value: Any, key: str, channels: int) -> tuple[float, ...] | None
     if value is None:
         return None
     ok = isinstance(value, list) and len(value) in (1, channels) and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
     if not ok:
-        raise DesignFormatError(f"must be a list of {channels} numbers (one per channel), got {value!r}",
+        raise DesignFormatError(f"must be a list of {channels} finite numbers (one per channel), got {value!r}",
                                 field=f"input.{key}")
     return tuple(float(v) for v in value)
 

@@ -116,3 +116,22 @@ def test_conv_transpose_output_padding_must_be_below_stride():
 def test_label_shows_only_non_defaults():
     r = rows([conv("c", 64, 3, stride=2, padding=1, dilation=2, groups=3)], c=3)["c"]
     assert r.label == "64 3×3 s2 p1 d2 g3"
+
+
+def test_upsample_that_shrinks_to_nothing_is_an_error():
+    r = rows([{"type": "Upsample", "name": "u", "scale_factor": 0.01}], h=8, w=8)["u"]
+    assert r.output_shape is None and "shrinks the 8×8 input to nothing" in r.issues[0].message
+
+
+def test_large_kernel_hints_after_the_first_layer_for_any_size():
+    r = rows([conv("a", 8, 3), conv("b", 8, 6), conv("c", 8, 13)], h=64, w=64)
+    assert "3 stacked 3×3 convs see a 7×7 region (covering 6×6)" in r["b"].issues[0].message
+    assert "6 stacked 3×3 convs see the same 13×13 region" in r["c"].issues[0].message
+    assert "after the first layer" in r["c"].issues[0].message
+
+
+def test_summary_formats_survive_astronomical_numbers():
+    from designer.core.formatting import format_analysis
+    a = analyze(design([{"type": "Flatten", "name": "f"}, {"type": "Linear", "name": "l", "out_features": 10**300}]))
+    for fmt in ("table", "markdown", "csv", "json"):
+        assert "l" in format_analysis(a, fmt)

@@ -75,3 +75,16 @@ def test_main_py_runs_as_a_script():
     proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "summary", VGG, "--format", "csv"],
                           capture_output=True, text=True, cwd=ROOT, timeout=60, check=False)
     assert proc.returncode == 0 and proc.stdout.startswith("name,type")
+
+
+def test_runs_refuse_designs_too_large_to_execute(tmp_path, capsys):
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps({"format": "cnn-designer/v1", "input": {"channels": 1, "height": 10**9, "width": 10**9},
+                                "layers": [{"type": "Conv2d", "name": "c", "out_channels": 1, "kernel_size": 3}]}))
+    for argv in (["coverage", str(path), "--layer", "c", "--out", str(tmp_path / "c.npy")],
+                 ["erf", str(path), "--layer", "c", "--uniform", "--out", str(tmp_path / "e.npy")],
+                 ["run", str(path), "--sample", "--out", str(tmp_path / "m.npz")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "huge.json" in err
+    assert main(["summary", str(path), "--format", "json"]) == 0

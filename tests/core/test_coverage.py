@@ -94,7 +94,7 @@ def test_matches_autograd_of_an_all_ones_network():
                 layers.append({"type": "ConvTranspose2d", "name": f"l{i}", "out_channels": 1, "kernel_size": k,
                                "stride": s, "dilation": d, "padding": 0, "bias": False})
             else:
-                layers.append({"type": "Upsample", "name": f"l{i}", "scale_factor": 2})
+                layers.append({"type": "Upsample", "name": f"l{i}", "scale_factor": float(rng.choice([2, 1.5, 2.5]))})
         design = Design.from_dict({"format": "cnn-designer/v1", "input": {"channels": 1, "height": 12, "width": 12},
                                    "layers": layers})
         if not analyze(design).valid:

@@ -109,3 +109,24 @@ def test_edits_return_new_designs_and_paths_address_branches():
     f = e.remove((0, 0, 0)).set_params((0, 1, 0))
     assert [layer.name for _, layer in f.walk()] == ["t", "b"]
     assert d.unique_name("ReLU") == "relu1"
+
+
+@pytest.mark.parametrize("data, expected", [
+    (base([], extra=1), "field 'extra': unknown field"),
+    (base([], format="cnn-designer/v0"), "unrecognised format version"),
+    (base([]) | {"input": {"channels": 1, "height": 8, "width": 8, "mean": [float("nan")]}}, "finite numbers"),
+    (base([{"type": "LeakyReLU", "negative_slope": float("inf")}]), "must be a finite number"),
+    (base([{"type": "Upsample", "scale_factor": float("inf")}]), "positive finite number"),
+])
+def test_non_finite_numbers_unknown_keys_and_old_versions_are_refused(data, expected):
+    assert expected in error_of(data)
+
+
+def test_absurd_nesting_is_a_format_error_not_a_crash():
+    data = base([])
+    current = data["layers"]
+    for _ in range(3000):
+        branch = {"type": "Branch", "branches": [[]]}
+        current.append(branch)
+        current = branch["branches"][0]
+    assert "nested too deeply" in error_of(data)

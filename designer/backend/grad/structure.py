@@ -16,6 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from designer.core import Layer
+from designer.core.arithmetic import nearest_source
 
 from .base import NO_PARAMS, Grads, f32, key
 
@@ -40,13 +41,8 @@ def linear_vjp(layer: Layer, xs: list[np.ndarray], y: np.ndarray, gy: np.ndarray
 
 
 def nearest_index(n: int, out: int, scale: float) -> np.ndarray:
-    """PyTorch's nearest source index ``min(⌊dst·r⌋, n − 1)``, ``r = float32(1/scale)`` (exact for 1× and 2×)."""
-    if out == n:
-        return np.arange(n)
-    if out == 2 * n:
-        return np.arange(out) // 2
-    src = np.floor(np.arange(out, dtype=np.float32) * np.float32(1.0 / scale)).astype(np.int64)
-    return np.minimum(src, n - 1)
+    """PyTorch's nearest source index ``min(⌊dst·r⌋, n − 1)``, ``r = float32(1/scale)`` (core arithmetic)."""
+    return np.arange(n) if out == n else np.asarray(nearest_source(out, n, scale))
 
 
 def linear_taps(n: int, out: int, scale: float, align_corners: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
