@@ -46,9 +46,31 @@ def _check_channels(type_name: str, c_in: int, hp: HP) -> None:
             )
 
 
+KERNEL_PRESETS = ("identity", "box_blur", "gaussian_blur", "sharpen", "sobel_x", "sobel_y", "laplacian",
+                  "vertical_line", "horizontal_line")
+
+
+def _check_init(hp: HP) -> None:
+    """Kernel presets: known names, one for all or one per output channel, an odd square kernel."""
+    if hp["init"] is None:
+        return
+    names = hp["init"]["preset"]
+    names = [names] if isinstance(names, str) else list(names)
+    unknown = [n for n in names if n not in KERNEL_PRESETS]
+    if unknown:
+        raise LayerError(f"unknown kernel preset {unknown[0]!r}; choose from {', '.join(KERNEL_PRESETS)}")
+    if len(names) not in (1, hp["out_channels"]):
+        raise LayerError(f"init names {len(names)} presets but the layer has {hp['out_channels']} output channels "
+                         "(give one for all, or one per channel)")
+    kh, kw = hp["kernel_size"]
+    if kh != kw or kh % 2 == 0:
+        raise LayerError(f"kernel presets need an odd square kernel, got {kh}×{kw}")
+
+
 def _conv_shape(in_shape: Shape, hp: HP) -> Shape:
     c, h, w = need_map(in_shape, "Conv2d")
     _check_channels("Conv2d", c, hp)
+    _check_init(hp)
     pads = resolve_conv_padding(hp, h, w)
     out = [
         ar.conv_out(n, k, s, sum(p), d)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from designer.core import analyze
 
 from .helpers import conv, design, rows
@@ -135,3 +137,20 @@ def test_summary_formats_survive_astronomical_numbers():
     a = analyze(design([{"type": "Flatten", "name": "f"}, {"type": "Linear", "name": "l", "out_features": 10**300}]))
     for fmt in ("table", "markdown", "csv", "json"):
         assert "l" in format_analysis(a, fmt)
+
+
+@pytest.mark.parametrize("init, kernel, expected", [
+    ({"preset": ["bogus"]}, 3, "unknown kernel preset 'bogus'"),
+    ({"preset": ["identity", "sharpen"]}, 3, "init names 2 presets but the layer has 3 output channels"),
+    ({"preset": "identity"}, 4, "odd square kernel, got 4×4"),
+    ({"preset": "identity"}, [3, 5], "odd square kernel, got 3×5"),
+])
+def test_kernel_preset_mistakes_are_layer_errors(init, kernel, expected):
+    r = rows([conv("c", 3, kernel, init=init)])["c"]
+    assert r.issues[0].level == "error" and expected in r.issues[0].message
+
+
+def test_core_preset_names_match_the_backend():
+    from designer.backend.presets import PRESETS
+    from designer.core.layers_conv import KERNEL_PRESETS
+    assert tuple(PRESETS) == KERNEL_PRESETS
