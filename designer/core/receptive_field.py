@@ -7,7 +7,11 @@ kernel ``k_eff = d(k − 1) + 1``, stride ``s`` and leading padding ``p``::
 
     r ← r + (k_eff − 1)·j      start ← start + ((k_eff − 1)/2 − p)·j      j ← j·s
 
-Padding is ignored by ``r``; the first conv's field equals its kernel. After Flatten, Linear,
+Padding is ignored by ``r``; the first conv's field equals its kernel. After a ConvTranspose2d or an
+Upsample the jump becomes fractional and the affine model is an estimate: neighbouring output units
+of an up-sampling layer share input units unevenly, so after two or more of them the true field can
+be a few pixels wider (FCN example: 66 reported, 68 exact); ``coverage.coverage_map`` gives the exact
+support of one unit. After Flatten, Linear,
 adaptive pools (other than identities) or SPP every unit sees the whole input: the state is
 ``None`` ("global").
 """
