@@ -12,6 +12,8 @@ import argparse
 import json
 import statistics
 import time
+import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +37,7 @@ def _input_array(args: argparse.Namespace, design: Design) -> np.ndarray:
     from .images import load_image, sample_input
 
     if args.input_npy:
-        x = np.load(args.input_npy, allow_pickle=False).astype(np.float32)
+        x = _load_npy(args.input_npy)
         if x.ndim == 4 and x.shape[0] == 1:
             x = x[0]
         if x.ndim != 3 or x.shape[0] != design.input.channels:
@@ -44,6 +46,42 @@ def _input_array(args: argparse.Namespace, design: Design) -> np.ndarray:
     if args.image:
         return load_image(args.image, design.input, args.fit)
     return sample_input(design.input, args.fit)
+
+
+def _load_npy(path: str) -> np.ndarray:
+    """A numeric ``.npy`` array as float32, or a ``UserError`` naming the file."""
+    from .weights import NPZ_READ_ERRORS
+
+    try:
+        x = np.load(path, allow_pickle=False)
+    except NPZ_READ_ERRORS as exc:
+        raise UserError(f"{path}: cannot read the input array: {str(exc) or type(exc).__name__}") from None
+    if not isinstance(x, np.ndarray):
+        x.close()
+        raise UserError(f"{path}: expected one array saved by np.save (.npy), got an .npz archive")
+    if x.dtype.kind not in "biuf":
+        raise UserError(f"{path}: expected a numeric array, got dtype {x.dtype}")
+    return x.astype(np.float32)
+
+
+def input_key(names: Mapping[str, object]) -> str:
+    """The key of the network input in ``run --out``: ``input``, or ``__input__`` when a layer is named ``input``
+    (more underscores while those are layer names too)."""
+    key = "input"
+    while key in names:
+        key = f"__{key}__"
+    return key
+
+
+def save_maps(path: str | Path, x: np.ndarray, outputs: Mapping[str, np.ndarray]) -> str:
+    """Write ``outputs`` (one entry per layer name, whatever the name) and the input ``x`` as an uncompressed
+    ``.npz`` at exactly ``path``; returns the input's key (:func:`input_key`)."""
+    key = input_key(outputs)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, arr in {key: x, **outputs}.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(arr), allow_pickle=False)
+    return key
 
 
 def _make_runner(args: argparse.Namespace, design: Design):
@@ -64,10 +102,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     outputs = runner.run(x)
     if args.save_weights:
         save_weights(args.save_weights, runner.weights)
-    np.savez(args.out, **{"input": x, **outputs})
+    key = save_maps(args.out, x, outputs)
     if args.png:
         _write_sheets(Path(args.png), outputs)
-    print(f"ran {len(outputs)} layers of '{design.name}' on {'×'.join(map(str, x.shape))}; wrote {args.out}")
+    note = f" (the input as '{key}': a layer is named 'input')" if key != "input" else ""
+    print(f"ran {len(outputs)} layers of '{design.name}' on {'×'.join(map(str, x.shape))}; wrote {args.out}{note}")
     return EXIT_OK
 
 
@@ -126,7 +165,9 @@ def add_parsers(subparsers) -> None:
     init.add_argument("--weights", metavar="W.npz", help="weights (PyTorch state_dict names and layouts)")
     init.add_argument("--seed", type=int, default=0, help="seed of the He-normal initialisation (default 0)")
     p.add_argument("--save-weights", metavar="W.npz", help="write the weights used")
-    p.add_argument("--out", required=True, metavar="MAPS.npz", help="one array per layer name, plus 'input'")
+    p.add_argument("--out", required=True, metavar="MAPS.npz",
+                   help="one array per layer name, plus 'input' (the network input; stored as '__input__' "
+                        "instead when a layer is itself named 'input')")
     p.add_argument("--png", metavar="DIR", help="write one contact sheet of feature maps per layer")
     p.add_argument("--fit", choices=("resize", "crop"), default="resize", help="how the image meets the input size")
     p.set_defaults(handler=cmd_run)

@@ -28,12 +28,20 @@ def _qimage() -> Any:
     return QImage
 
 
+def _qimage_reader() -> Any:
+    from PySide6.QtGui import QImageReader
+
+    return QImageReader
+
+
 def read_rgb(path: str | Path) -> np.ndarray:
-    """An image file as RGB ``[3, H, W]`` float32 in ``[0, 1]``."""
+    """An image file as RGB ``[3, H, W]`` float32 in ``[0, 1]``, upright as its EXIF orientation says."""
     QImage = _qimage()
-    image = QImage(str(path))
+    reader = _qimage_reader()(str(path))
+    reader.setAutoTransform(True)  # apply the EXIF orientation of camera JPEGs
+    image = reader.read()
     if image.isNull():
-        raise ImageError(f"{path}: cannot read the image (missing file or unsupported format)")
+        raise ImageError(f"{path}: cannot read the image ({reader.errorString() or 'unsupported format'})")
     image = image.convertToFormat(QImage.Format.Format_RGB888)
     h, w, stride = image.height(), image.width(), image.bytesPerLine()
     data = np.frombuffer(image.constBits(), np.uint8, count=h * stride).reshape(h, stride)

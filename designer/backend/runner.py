@@ -95,7 +95,11 @@ class Runner:
 
     @property
     def weights(self) -> Weights:
-        """``{"<layer>.weight": …}`` in PyTorch ``state_dict`` layouts (shared, do not mutate in place)."""
+        """``{"<layer>.weight": …}`` in PyTorch ``state_dict`` layouts (shared, do not mutate in place).
+
+        Weights passed to the constructor, ``update`` or ``set_weights`` are copied, so the caller may edit
+        its own arrays afterwards; changed weights take effect through ``set_weights``.
+        """
         return self._weights
 
     def update(self, design: Design, weights: Mapping[str, np.ndarray] | None = None) -> None:
@@ -122,8 +126,11 @@ class Runner:
 
     def run(self, x: np.ndarray, progress: Progress | None = None,
             cancel: Callable[[], bool] | None = None) -> dict[str, np.ndarray]:
-        """Outputs of every layer for input ``x [C, H, W]`` (already normalised)."""
-        x = np.asarray(x, dtype=np.float32)
+        """Outputs of every layer for input ``x [C, H, W]`` (already normalised).
+
+        ``x`` is copied: editing it in place afterwards and running again recomputes, as for a new image.
+        """
+        x = np.array(x, dtype=np.float32, order="C", copy=True)
         if x.ndim != 3 or x.shape[0] != self._design.input.channels:
             raise RunError(f"input: expected a [{self._design.input.channels}, H, W] array, got shape {list(x.shape)}")
         signatures = step_signatures(self._steps, self._weights)
@@ -187,7 +194,7 @@ class Runner:
 
     def _same_input(self, x: np.ndarray) -> bool:
         prev = self._input
-        return prev is not None and (prev is x or (prev.shape == x.shape and np.array_equal(prev, x)))
+        return prev is not None and prev.shape == x.shape and np.array_equal(prev, x)
 
     def _sync_weights(self) -> None:
         """Keep fitting weights, initialise the rest, drop tensors of layers that are gone.

@@ -13,6 +13,7 @@ Conv2d with ``"init": {"preset": [...]}`` gets its hand-made kernels instead.
 
 from __future__ import annotations
 
+import zipfile
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -104,7 +105,10 @@ def init_layer(layer: Layer, in_shape: tuple[int, ...], seed: int = 0) -> Weight
     preset = layer.hp.get("init") if layer.type == "Conv2d" else None
     if preset:
         w = shapes[f"{layer.name}.weight"]
-        out[f"{layer.name}.weight"] = preset_weight(preset["preset"], w[0], w[1], w[2:])
+        try:
+            out[f"{layer.name}.weight"] = preset_weight(preset["preset"], w[0], w[1], w[2:])
+        except ValueError as exc:
+            raise WeightsError(f"layer '{layer.name}': {exc}") from None
     return out
 
 
@@ -126,18 +130,25 @@ def init_weights(design: Design, seed: int = 0) -> Weights:
     return weights
 
 
-def check_weights(weights: Mapping[str, np.ndarray], expected: Mapping[str, tuple[int, ...]]) -> Weights:
-    """The float32 tensors ``expected`` names, checked; extra keys (e.g. ``num_batches_tracked``) dropped."""
+def check_weights(weights: Mapping[str, np.ndarray], expected: Mapping[str, tuple[int, ...]],
+                  copy: bool = True) -> Weights:
+    """The float32 tensors ``expected`` names, checked; extra keys (e.g. ``num_batches_tracked``) dropped.
+
+    The result holds fresh copies, so later in-place edits of the caller's arrays cannot change it
+    (``copy=False`` only converts, for arrays nobody else holds, such as those just read from a file).
+    """
     checked: Weights = {}
     for key, shape in expected.items():
         if key not in weights:
             continue
         arr = np.asarray(weights[key])
+        layer, tensor = key.rsplit(".", 1)
+        if arr.dtype.kind not in "biuf":
+            raise WeightsError(f"layer '{layer}': {tensor} is not numeric (dtype {arr.dtype})")
         if tuple(arr.shape) != tuple(shape):
-            layer, tensor = key.rsplit(".", 1)
             raise WeightsError(f"layer '{layer}': {tensor} has shape {list(arr.shape)} "
                                f"but the design needs {list(shape)}")
-        checked[key] = np.ascontiguousarray(arr, dtype=np.float32)
+        checked[key] = np.array(arr, dtype=np.float32, order="C", copy=True if copy else None)
     missing = [k for k in expected if k not in weights]
     if missing:
         layer = missing[0].rsplit(".", 1)[0]
@@ -146,15 +157,24 @@ def check_weights(weights: Mapping[str, np.ndarray], expected: Mapping[str, tupl
     return checked
 
 
+# what a damaged or truncated archive raises while it is opened or an entry is read
+NPZ_READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError)
+
+
 def load_weights(path: str | Path, design: Design) -> Weights:
     """Weights from an ``.npz`` file (``np.savez`` of a ``state_dict``), checked against ``design``."""
     try:
-        with np.load(path, allow_pickle=False) as data:
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise WeightsError(f"{path}: cannot read weights: not an .npz archive (np.savez of a state_dict)")
+        with data:
             raw = {k: data[k] for k in data.files}
-    except (OSError, ValueError) as exc:
-        raise WeightsError(f"{path}: cannot read weights: {exc}") from None
+    except WeightsError:
+        raise
+    except NPZ_READ_ERRORS as exc:
+        raise WeightsError(f"{path}: cannot read weights: {str(exc) or type(exc).__name__}") from None
     try:
-        return check_weights(raw, expected_shapes(design))
+        return check_weights(raw, expected_shapes(design), copy=False)
     except WeightsError as exc:
         raise WeightsError(f"{path}: {exc}") from None
 

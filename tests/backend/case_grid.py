@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from designer.core.arithmetic import conv_out, conv_transpose_out, pool_out, same_padding
+from designer.core.arithmetic import conv_out, conv_transpose_out, pool_out, same_padding, upsample_out
 
 from .kernel_cases import Case
 
@@ -140,6 +140,79 @@ def upsample_cases(rng: np.random.Generator) -> Iterator[Case]:
         yield "upsample", {"x": _f32(rng, 2, 5, 7)}, {"size": [9, 4], "mode": mode, "align_corners": False}
 
 
+def _scale(rng: np.random.Generator, n: int) -> float:
+    """An upsampling factor for an axis of length ``n``: often just above 1 (``floor(n·s) == n``, an identity
+    axis in PyTorch), else integral, below 1 or anywhere in (1, 4)."""
+    kind = _choice(rng, ["identity", "identity", "integer", "shrink", "any", "any"])
+    if kind == "identity":  # in (1, (n + 1)/n)
+        return round(1.0 + float(rng.uniform(0.01, 0.99)) / n, 4)
+    if kind == "integer":
+        return float(rng.integers(1, 4))
+    if kind == "shrink":
+        return round(float(rng.uniform(0.3, 1.0)), 3)
+    return round(float(rng.uniform(1.0, 4.0)), 3)
+
+
+def upsample_case(rng: np.random.Generator) -> Case:
+    """Random size, scale (one or per axis, just above 1 included) or explicit size; nearest or bilinear."""
+    h, w = (int(v) for v in rng.integers(1, 14, 2))
+    mode = _choice(rng, ["nearest", "bilinear", "bilinear"])
+    hp: dict[str, Any] = {"mode": mode, "align_corners": bool(mode == "bilinear" and rng.random() < 0.3)}
+    if rng.random() < 0.2:
+        hp["size"] = [_choice(rng, [h, int(rng.integers(1, 20))]), _choice(rng, [w, int(rng.integers(1, 20))])]
+    else:
+        sh, sw = _scale(rng, h), _scale(rng, w)
+        hp["scale_factor"] = sh if rng.random() < 0.3 else [sh, sw]
+        scales = hp["scale_factor"] if isinstance(hp["scale_factor"], list) else [sh, sh]
+        if min(upsample_out(n, sc) for n, sc in zip((h, w), scales)) < 1:
+            return upsample_case(rng)
+    return "upsample", {"x": _f32(rng, int(rng.integers(1, 4)), h, w)}, hp
+
+
+def lrn_case(rng: np.random.Generator) -> Case:
+    c = int(rng.integers(1, 12))
+    hp = {"size": int(rng.integers(1, c + 4)), "alpha": float(10 ** rng.uniform(-4, 0)),
+          "beta": round(float(rng.uniform(0.1, 1.5)), 3), "k": round(float(rng.uniform(0.5, 3.0)), 3)}
+    h, w = (int(v) for v in rng.integers(1, 8, 2))
+    return "local_response_norm", {"x": _f32(rng, c, h, w, scale=float(rng.uniform(0.1, 5.0)))}, hp
+
+
+def adaptive_pool_case(rng: np.random.Generator, kind: str) -> Case:
+    """Output sizes below, equal to and above the input's, one or per axis (``None`` keeps an axis)."""
+    h, w = (int(v) for v in rng.integers(1, 16, 2))
+    oh, ow = int(rng.integers(1, h + 3)), int(rng.integers(1, w + 3))
+    size: Any = _choice(rng, [oh, [oh, ow], [oh, ow], [None, ow], [oh, None]])
+    return kind, {"x": _f32(rng, int(rng.integers(1, 4)), h, w)}, {"output_size": size}
+
+
+def spp_case(rng: np.random.Generator) -> Case:
+    levels = sorted({int(v) for v in rng.integers(1, 7, int(rng.integers(1, 4)))}, reverse=True)
+    h, w = (int(v) for v in rng.integers(1, 16, 2))
+    return "spatial_pyramid_pool", {"x": _f32(rng, int(rng.integers(1, 4)), h, w)}, {
+        "levels": levels, "mode": _choice(rng, ["max", "avg"])}
+
+
+def sweep_case(rng: np.random.Generator) -> Case:
+    """One random case of the resampling and pooling kernels: upsample, LRN, adaptive pools or SPP."""
+    kind = _choice(rng, ["upsample", "upsample", "local_response_norm", "adaptive_avg_pool2d",
+                         "adaptive_max_pool2d", "spatial_pyramid_pool"])
+    if kind == "upsample":
+        return upsample_case(rng)
+    if kind == "local_response_norm":
+        return lrn_case(rng)
+    if kind == "spatial_pyramid_pool":
+        return spp_case(rng)
+    return adaptive_pool_case(rng, kind)
+
+
+def identity_axis_upsample_cases(rng: np.random.Generator) -> Iterator[Case]:
+    """Bilinear scales with ``floor(n·s) == n`` on one or both axes (PyTorch copies such an axis)."""
+    for scale in (1.1, [1.69, 1.056], [1.056, 1.69], 1.2):
+        for ac in (False, True):
+            yield "upsample", {"x": _f32(rng, 2, 9, 17)}, {"scale_factor": scale, "mode": "bilinear",
+                                                           "align_corners": ac}
+
+
 def reference_cases(seed: int = 1234) -> list[Case]:
     """The fixed set stored in ``reference_outputs.npz``."""
     rng = np.random.default_rng(seed)
@@ -148,6 +221,8 @@ def reference_cases(seed: int = 1234) -> list[Case]:
     cases += [pool_case(rng, "max_pool2d") for _ in range(20)]
     cases += [pool_case(rng, "avg_pool2d") for _ in range(20)]
     cases += list(misc_cases(rng)) + list(upsample_cases(rng))
+    extra = np.random.default_rng(seed + 1)  # a second stream: the cases above stay as they were
+    cases += list(identity_axis_upsample_cases(extra)) + [sweep_case(extra) for _ in range(24)]
     for case in cases:  # prelu's default slope is the PyTorch init (0.25)
         if case[0] == "prelu" and "weight" not in case[1]:
             case[1]["weight"] = np.array([0.25], np.float32)

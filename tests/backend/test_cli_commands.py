@@ -83,3 +83,47 @@ def test_main_entry_point(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "m.npz").exists()
+
+
+def test_maps_keep_any_layer_name_and_the_input(tmp_path, capsys):
+    names = ["file", "allow_pickle", "input", "a.b"]
+    design = _design_file(tmp_path, [conv(names[0], 2, 3, padding=1), layer("ReLU", names[1]),
+                                     layer("Tanh", names[2]), layer("Sigmoid", names[3])])
+    out = tmp_path / "maps.npz"
+    x = np.random.default_rng(0).standard_normal((1, 16, 16)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    assert _call(["run", design, "--input-npy", str(tmp_path / "x.npy"), "--out", str(out)]) == 0
+    assert "'__input__'" in capsys.readouterr().out
+    with np.load(out, allow_pickle=False) as maps:
+        assert set(maps.files) == {*names, "__input__"}
+        np.testing.assert_array_equal(maps["__input__"], x)
+        assert maps["input"].shape == (2, 16, 16) and np.abs(maps["input"]).max() < 1  # the Tanh layer
+        np.testing.assert_array_equal(maps["allow_pickle"], np.maximum(maps["file"], 0))
+
+
+def test_input_key_avoids_every_layer_name():
+    from designer.backend.cli_commands import input_key
+
+    assert input_key({"c": 0}) == "input"
+    assert input_key({"input": 0, "__input__": 0}) == "____input____"
+
+
+def test_unreadable_inputs_are_one_line_errors(tmp_path, capsys):
+    design = _design_file(tmp_path)
+    maps = str(tmp_path / "m.npz")
+    assert _call(["run", design, "--sample", "--out", maps, "--save-weights", str(tmp_path / "w.npz")]) == 0
+    capsys.readouterr()
+    truncated = tmp_path / "cut.npz"
+    truncated.write_bytes((tmp_path / "w.npz").read_bytes()[:-40])
+    np.savez(tmp_path / "x.npz", x=np.zeros((1, 16, 16), np.float32))
+    np.save(tmp_path / "text.npy", np.array([["a"]]))
+    (tmp_path / "junk.npy").write_bytes(b"\x93NUMPY junk")
+    for argv, where in (
+        (["--sample", "--weights", str(truncated)], "cut.npz: cannot read weights"),
+        (["--input-npy", str(tmp_path / "x.npz")], "x.npz: expected one array saved by np.save"),
+        (["--input-npy", str(tmp_path / "text.npy")], "text.npy: expected a numeric array"),
+        (["--input-npy", str(tmp_path / "junk.npy")], "junk.npy: cannot read the input array"),
+    ):
+        assert _call(["run", design, *argv, "--out", maps]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and where in err, err

@@ -36,6 +36,35 @@ def test_read_rgb_round_trip(tmp_path, fmt):
     assert np.abs(got - img).mean() <= tolerance
 
 
+def _with_exif_orientation(jpeg: bytes, orientation: int) -> bytes:
+    """``jpeg`` with an APP1 Exif segment holding only the orientation tag (0x0112) after its SOI marker."""
+    tiff = b"MM\x00\x2a\x00\x00\x00\x08" + b"\x00\x01" + b"\x01\x12\x00\x03\x00\x00\x00\x01"
+    tiff += orientation.to_bytes(2, "big") + b"\x00\x00" + b"\x00\x00\x00\x00"
+    payload = b"Exif\x00\x00" + tiff
+    assert jpeg[:2] == b"\xff\xd8"
+    return jpeg[:2] + b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload + jpeg[2:]
+
+
+@pytest.mark.parametrize(("orientation", "upright"), [
+    (1, lambda a: a),
+    (3, lambda a: a[:, ::-1, ::-1]),
+    (6, lambda a: np.rot90(a, k=-1, axes=(1, 2))),  # stored on its side: turn 90° clockwise
+    (8, lambda a: np.rot90(a, k=1, axes=(1, 2))),
+])
+def test_read_rgb_follows_exif_orientation(tmp_path, orientation, upright):
+    pytest.importorskip("PySide6.QtGui")
+    img = np.zeros((3, 16, 32), np.float32)  # four flat quadrants: red, green / blue, white
+    img[0, :8, :16] = img[1, :8, 16:] = img[2, 8:, :16] = 1
+    img[:, 8:, 16:] = 1
+    plain = tmp_path / "plain.jpg"
+    _write_rgb(plain, img, "JPEG")
+    path = tmp_path / f"rotated{orientation}.jpg"
+    path.write_bytes(_with_exif_orientation(plain.read_bytes(), orientation))
+    got, expected = images.read_rgb(path), upright(img)
+    assert got.shape == expected.shape
+    assert np.abs(got - expected).mean() < 0.05
+
+
 def test_unreadable_image_is_one_clear_error(tmp_path):
     pytest.importorskip("PySide6.QtGui")
     (tmp_path / "x.png").write_text("not an image")

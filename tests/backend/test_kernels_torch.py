@@ -9,7 +9,15 @@ from hypothesis import strategies as st
 
 from designer.backend import kernels as K
 
-from .case_grid import conv2d_case, conv_transpose2d_case, misc_cases, pool_case, upsample_cases
+from .case_grid import (
+    conv2d_case,
+    conv_transpose2d_case,
+    identity_axis_upsample_cases,
+    misc_cases,
+    pool_case,
+    sweep_case,
+    upsample_cases,
+)
 from .kernel_cases import conv_methods, ours, rel_error, torch_ref
 
 torch = pytest.importorskip("torch")
@@ -73,3 +81,15 @@ def test_batched_input_matches_single_images():
     got = K.conv2d(x, w, None, 2, 1)
     expected = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w), None, 2, 1).numpy()
     assert rel_error(got, expected) <= TOLERANCE
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_resampling_and_pooling_sweep(seed):
+    """Seeded random upsample (scales just above 1, per-axis pairs, sizes), LRN, adaptive pools and SPP."""
+    _check(sweep_case(np.random.default_rng([7, seed])))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_identity_axis_upsample(seed):
+    for case in identity_axis_upsample_cases(np.random.default_rng(seed)):
+        _check(case)

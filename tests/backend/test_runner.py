@@ -94,6 +94,17 @@ def test_new_input_recomputes_everything():
     assert runner.kernel_calls == 16
 
 
+def test_input_edited_in_place_is_a_new_input():
+    runner = Runner(_chain())
+    x = np.random.default_rng(2).standard_normal((3, 12, 12)).astype(np.float32)
+    first = {n: v.copy() for n, v in runner.run(x).items()}
+    x += 1  # the runner keeps its own copy: this is a different image now
+    second = runner.run(x)
+    assert runner.kernel_calls == 16
+    assert not np.array_equal(second["c1"], first["c1"])
+    np.testing.assert_array_equal(second["fc"], Runner(_chain()).run(x)["fc"])
+
+
 def test_progress_and_cancel_between_layers():
     runner = Runner(_chain())
     x = np.ones((3, 12, 12), np.float32)

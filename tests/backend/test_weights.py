@@ -107,3 +107,70 @@ def test_line_filter_experiment(channels):
     runner = Runner(design)
     runner.update(edit)
     np.testing.assert_allclose(runner.weights["lines.weight"][0, 0, 3, 3], 1.0 / channels)
+
+
+def _corruptions(data: bytes) -> list[bytes]:
+    """Truncations at several points and byte flips of an ``.npz`` file."""
+    rng = np.random.default_rng(0)
+    out = [data[:n] for n in (0, 10, 40, len(data) // 3, len(data) // 2, len(data) - 30, len(data) - 1)]
+    for _ in range(20):
+        flipped = bytearray(data)
+        for i in rng.integers(0, len(data), 3):
+            flipped[i] ^= 0xFF
+        out.append(bytes(flipped))
+    return out
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_corrupt_or_truncated_npz_is_a_weights_error(tmp_path, compressed):
+    w = init_weights(mini())
+    good = tmp_path / "good.npz"
+    (np.savez_compressed if compressed else np.savez)(good, **w)
+    data = good.read_bytes()
+    path = tmp_path / "broken.npz"
+    for broken in _corruptions(data):
+        path.write_bytes(broken)
+        try:
+            loaded = load_weights(path, mini())
+        except WeightsError as exc:
+            assert str(exc).startswith(f"{path}: ") and "\n" not in str(exc)
+        else:  # a flip in padding or an unused header byte may leave the arrays intact
+            assert set(loaded) == set(w)
+
+
+def test_npy_or_non_numeric_weights_name_file_layer_and_tensor(tmp_path):
+    np.save(tmp_path / "one.npy", np.zeros(3, np.float32))
+    with pytest.raises(WeightsError, match=r"one\.npy: cannot read weights: not an \.npz archive"):
+        load_weights(tmp_path / "one.npy", mini())
+    w = init_weights(mini())
+    w["stem_bn.running_var"] = np.array(["a"] * 8)
+    save_weights(tmp_path / "text.npz", w)
+    with pytest.raises(WeightsError, match=r"text\.npz: layer 'stem_bn': running_var is not numeric"):
+        load_weights(tmp_path / "text.npz", mini())
+
+
+@pytest.mark.parametrize(("init", "k", "message"), [
+    ({"preset": ["emboss_3d"]}, 3, "unknown kernel preset"),
+    ({"preset": ["identity", "box_blur", "sharpen"]}, 3, "3 kernels but the layer has 2 output channels"),
+    ({"preset": ["identity"]}, 4, "odd kernel size"),
+    ({"preset": ["identity"]}, [3, 5], "square kernel"),
+])
+def test_preset_errors_name_the_layer(init, k, message):
+    from designer.backend.weights import init_layer
+
+    layer_ = Design.from_dict(as_dict([conv("edges", 2, k, init=init)])).layers[0]
+    with pytest.raises(WeightsError, match=rf"^layer 'edges': .*{message}"):
+        init_layer(layer_, (3, 20, 20))
+
+
+def test_runner_copies_the_callers_weights():
+    w = init_weights(mini(), seed=1)
+    x = np.random.default_rng(0).standard_normal(mini().input.shape).astype(np.float32)
+    runner = Runner(mini(), w)
+    before = runner.run(x)["probs"].copy()
+    for value in w.values():
+        value += 1  # the caller edits its own arrays in place
+    runner.invalidate()
+    np.testing.assert_array_equal(runner.run(x)["probs"], before)
+    runner.set_weights(w)  # the edit takes effect only when handed over
+    assert not np.array_equal(runner.run(x)["probs"], before)

@@ -18,6 +18,7 @@ import numpy as np
 from designer.core import Layer
 from designer.core.arithmetic import nearest_source
 
+from ..kernels.resample import linear_weights
 from .base import NO_PARAMS, Grads, f32, key
 
 
@@ -46,16 +47,9 @@ def nearest_index(n: int, out: int, scale: float) -> np.ndarray:
 
 
 def linear_taps(n: int, out: int, scale: float, align_corners: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(i0, i1, λ)``: ``src = dst·(n − 1)/(out − 1)`` (align_corners) or ``max((dst + ½)·r − ½, 0)``,
-    ``i0 = ⌊src⌋``, ``i1 = min(i0 + 1, n − 1)``, ``λ = src − i0`` (float32 as PyTorch)."""
-    dst = np.arange(out, dtype=np.float32)
-    if align_corners:
-        src = dst * (np.float32(n - 1) / np.float32(out - 1) if out > 1 else np.float32(0))
-    else:
-        src = np.maximum((dst + np.float32(0.5)) * np.float32(1.0 / scale) - np.float32(0.5), np.float32(0))
-    i0 = src.astype(np.int64)
-    lam = (src - i0.astype(np.float32)).astype(np.float32)
-    return i0, np.where(i0 < n - 1, i0 + 1, i0), lam
+    """``(i0, i1, λ)`` of the forward bilinear kernel for ``scale`` (ratio ``float32(1/scale)``, as PyTorch);
+    the identity when the axis keeps its length."""
+    return linear_weights(n, out, np.float32(1.0 / scale), align_corners)
 
 
 def scatter_sorted(g: np.ndarray, index: np.ndarray, n: int, axis: int) -> np.ndarray:

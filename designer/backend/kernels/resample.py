@@ -8,6 +8,9 @@ explicit ``size``. Source coordinates follow PyTorch exactly, in float32:
 * bilinear, ``align_corners=False``: ``src = max((dst + 0.5) · r − 0.5, 0)``;
   then ``y = (1 − λ)·x[i0] + λ·x[i1]`` with ``i0 = floor(src)``, ``i1 = min(i0 + 1, n − 1)``, ``λ = src − i0``,
   applied along H then along W.
+
+An axis whose output length equals its input length is copied unchanged in every mode, as PyTorch
+does, even when ``scale`` is not 1 (``floor(n · scale) == n`` for ``scale < (n + 1)/n``).
 """
 
 from __future__ import annotations
@@ -39,8 +42,11 @@ def _nearest_index(n: int, out: int, ratio: np.float32) -> np.ndarray:
     return np.minimum(src, n - 1)
 
 
-def _linear_weights(n: int, out: int, ratio: np.float32, align_corners: bool):
-    """``(i0, i1, λ)`` per output index (see the module docstring)."""
+def linear_weights(n: int, out: int, ratio: np.float32, align_corners: bool):
+    """``(i0, i1, λ)`` per output index (see the module docstring); the identity when ``out == n``."""
+    if out == n:
+        index = np.arange(n)
+        return index, index, np.zeros(n, np.float32)
     dst = np.arange(out, dtype=np.float32)
     if align_corners:
         r = np.float32(n - 1) / np.float32(out - 1) if out > 1 else np.float32(0)
@@ -74,8 +80,8 @@ def upsample(x: np.ndarray, size: int | Sequence[int] | None = None,
         return np.ascontiguousarray(x[:, ih][:, :, iw])
     if mode != "bilinear":
         raise ValueError(f"upsample mode must be 'nearest' or 'bilinear', got {mode!r}")
-    h0, h1, lh = _linear_weights(x.shape[1], oh, rh, align_corners)
-    w0, w1, lw = _linear_weights(x.shape[2], ow, rw, align_corners)
+    h0, h1, lh = linear_weights(x.shape[1], oh, rh, align_corners)
+    w0, w1, lw = linear_weights(x.shape[2], ow, rw, align_corners)
     rows = x[:, h0] * (1 - lh)[:, None] + x[:, h1] * lh[:, None]
     return np.ascontiguousarray(rows[:, :, w0] * (1 - lw) + rows[:, :, w1] * lw, dtype=np.float32)
 
