@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 from ..core import Design, DesignFormatError
 from .app_style import apply_style
 from .autosave import find_recoverable
-from .file_ops import EXAMPLES_DIR
+from .file_ops import EXAMPLES_DIR, is_bundled_example
 from .main_window import APP_NAME, MainWindow
 
 FIRST_EXAMPLE = EXAMPLES_DIR / "vgg16.json"
@@ -28,8 +28,8 @@ def application() -> QApplication:
 
 def load_start_design(design_path: str | None) -> tuple[Design, str | None]:
     """The design to show first: the given file, else the VGG-16 example (as an untitled copy)."""
-    if design_path:
-        return Design.load(design_path), design_path
+    if design_path:  # a bundled example opens as an untitled copy, as from the Examples menu
+        return Design.load(design_path), None if is_bundled_example(design_path) else design_path
     return Design.load(FIRST_EXAMPLE), None
 
 

@@ -145,6 +145,7 @@ class VectorView(QWidget):
         self.plot = pg.PlotWidget(background="w")
         self.plot.setLabel("bottom", "index")
         self.plot.setLabel("left", "value")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)  # probabilities read as 0.2, not 200 m
         self.plot.showGrid(y=True, alpha=0.2)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush="#9db8e6", pen=None)
         self.top_bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush="#c2417e", pen=None)

@@ -48,4 +48,6 @@ class SetParamsCommand(DesignEditCommand):
             return False
         self.after = other.after
         self.select_after = other.select_after
+        if self.after == self.before:  # typed back to the start: the step undoes nothing, drop it
+            self.setObsolete(True)
         return True

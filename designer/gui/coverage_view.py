@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from ..core.coverage import coverage_map
 from ..core.errors import LayerError
+from ..core.formatting import human_count
 from .deferred import DeferredRefresh
 from .document import DesignDocument
 
@@ -19,9 +20,19 @@ HOLE_COLOR = (255, 235, 238)
 
 
 def coverage_colormap() -> pg.ColorMap:
-    """White-pink for holes (0), then light to dark blue for more paths."""
-    return pg.ColorMap([0.0, 1e-6, 0.25, 1.0],
-                       [HOLE_COLOR, (222, 235, 247), (107, 174, 214), (8, 48, 107)])
+    """Light to dark blue for more paths (on a log scale); holes get ``HOLE_COLOR`` separately."""
+    return pg.ColorMap([0.0, 0.4, 1.0], [(222, 235, 247), (107, 174, 214), (8, 48, 107)])
+
+
+def coverage_rgba(field: np.ndarray) -> np.ndarray:
+    """``[h, w, 4]`` bytes: log1p(paths) on ``coverage_colormap`` from 0 to log1p(peak), and
+    ``HOLE_COLOR`` for exactly the cells no path reaches (a covered cell is never drawn as a hole)."""
+    counts = np.asarray(field, dtype=float)
+    top = max(float(np.log1p(counts.max())), 1e-12) if counts.size else 1.0
+    rgba = coverage_colormap().map(np.clip(np.log1p(counts) / top, 0, 1), mode="byte")
+    rgba = np.asarray(rgba, dtype=np.uint8).reshape(*counts.shape, 4).copy()
+    rgba[counts == 0] = (*HOLE_COLOR, 255)
+    return rgba
 
 
 def crop_to_field(counts: np.ndarray) -> tuple[np.ndarray, int, int]:
@@ -41,7 +52,7 @@ def coverage_summary(counts: np.ndarray) -> str:
     field = counts[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
     holes = int(np.count_nonzero(field == 0))
     h, w = field.shape
-    text = f"{h}×{w} field: {field.size - holes} of {field.size} pixels used, up to {int(counts.max())} paths each"
+    text = f"{h}×{w} field: {field.size - holes} of {field.size} pixels used, up to {human_count(int(counts.max()))} paths each"
     if holes:
         return text + f" — <b style='color:#d32f2f'>{holes} holes ({100 * holes / field.size:.0f}%): gridding</b>"
     return text + " — <b style='color:#3f9b3a'>every pixel covered</b>"
@@ -75,7 +86,6 @@ class CoverageView(QWidget):
         self.plot.setLabel("bottom", "input x")
         self.plot.setLabel("left", "input y")
         self.image = pg.ImageItem()
-        self.image.setColorMap(coverage_colormap())
         self.plot.addItem(self.image)
         self.labels: list[pg.TextItem] = []
         layout.addWidget(self.plot, 1)
@@ -136,20 +146,20 @@ class CoverageView(QWidget):
             self.image.clear()
             return
         field, top, left = crop_to_field(counts)
-        peak = max(int(field.max()), 1)
-        self.image.setImage(field.astype(float), levels=(0, peak), autoLevels=False)
+        self.image.setImage(coverage_rgba(field), autoLevels=False)
         self.image.setRect(left, top, field.shape[1], field.shape[0])
         if max(field.shape) <= MAX_LABELLED:
-            self._label_cells(field, top, left, peak)
+            self._label_cells(field, top, left)
         self.plot.autoRange(padding=0.02)
 
-    def _label_cells(self, field: np.ndarray, top: int, left: int, peak: int) -> None:
+    def _label_cells(self, field: np.ndarray, top: int, left: int) -> None:
         font = QFont("DejaVu Sans", 7)
+        shade = np.log1p(np.asarray(field, dtype=float)) / max(float(np.log1p(field.max())), 1e-12)
         for (y, x), value in np.ndenumerate(field):
             if value == 0:
                 continue  # holes are the pink cells
-            color = "#ffffff" if value > peak * 0.55 else "#1f2937"
-            label = pg.TextItem(str(int(value)), color=color, anchor=(0.5, 0.5))
+            color = "#ffffff" if shade[y, x] > 0.55 else "#1f2937"
+            label = pg.TextItem(human_count(int(value)), color=color, anchor=(0.5, 0.5))
             label.setFont(font)
             label.setPos(left + x + 0.5, top + y + 0.5)
             self.plot.addItem(label)

@@ -53,6 +53,11 @@ class DesignDocument(QObject):
     def row(self, name: str) -> LayerRow | None:
         return self._rows.get(name)
 
+    @property
+    def first_error(self) -> str | None:
+        """The name of the first layer (or "input") with an error, ``None`` for a valid design."""
+        return next((i.layer for i in self.analysis.issues if i.level == "error"), None)
+
     def path_of(self, name: str) -> LayerPath | None:
         row = self._rows.get(name)
         return row.path if row else None

@@ -72,6 +72,7 @@ class FeatureMapView(QWidget):
         self.banner = QLabel()
         self.banner.setObjectName("staleBanner")
         self.banner.setStyleSheet("background:#fff3d6; color:#8a5a00; padding:3px 6px; border-radius:4px")
+        self.banner.setWordWrap(True)
         layout.addWidget(self.banner)
         self.stack = QStackedWidget()
         self.empty = QLabel()
@@ -142,6 +143,8 @@ class FeatureMapView(QWidget):
             self.layer, self.page, self.detail = self.document.selected, 0, None
         out = self.output()
         self._on_state_change()
+        for combo in (self.scale, self.cmap):  # colour settings mean nothing for a 1-D output's bars
+            combo.setVisible(out is not None and out.ndim != 1)
         if out is None:
             self._show_empty()
         elif out.ndim == 1:
@@ -228,8 +231,15 @@ class FeatureMapView(QWidget):
         stale = c.stale and self.output() is not None
         self.banner.setVisible(stale)
         if stale:
-            self.banner.setText("⚠ These maps are from before your last change — press F5 to run again "
-                                "(or turn on Auto-run)")
+            self.banner.setText("⚠ These maps are from before your last change — " + self._rerun_advice())
+
+    def _rerun_advice(self) -> str:
+        error = self.document.first_error
+        if error is not None:
+            return f"fix the error in {'the input' if error == 'input' else error} to run again"
+        if self.controller.auto_run:
+            return "running again…" if self.controller.busy else "Auto-run will run again shortly"
+        return "press F5 to run again (or turn on Auto-run)"
 
     # --- user input ------------------------------------------------------------------------------------
     def _on_scale_change(self, index: int) -> None:

@@ -29,6 +29,14 @@ def examples() -> list[tuple[str, Path]]:
     return sorted(found, key=lambda item: item[0].lower())
 
 
+def is_bundled_example(path: str | Path) -> bool:
+    """Whether ``path`` is one of the examples shipped in ``resources/examples``."""
+    try:
+        return Path(path).resolve().parent == EXAMPLES_DIR.resolve()
+    except OSError:
+        return False
+
+
 def empty_design() -> Design:
     return Design(name="Untitled", input=InputSpec(3, 224, 224))
 
@@ -95,6 +103,8 @@ class FileController(QObject):
         path = path or self.prompts.open_path(self._directory())
         if not path:
             return False
+        if is_bundled_example(path):
+            return self.open_example(path, asked=True)
         design = self._load(path)
         if design is None:
             return False
@@ -102,9 +112,9 @@ class FileController(QObject):
         self._add_recent(str(path))
         return True
 
-    def open_example(self, path: str | Path) -> bool:
+    def open_example(self, path: str | Path, asked: bool = False) -> bool:
         """Examples open as untitled copies so Save never overwrites the bundled file."""
-        if not self.maybe_save():
+        if not asked and not self.maybe_save():
             return False
         design = self._load(str(path))
         if design is not None:

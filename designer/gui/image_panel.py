@@ -58,6 +58,8 @@ def image_view_box(layout: pg.GraphicsLayout, title: str, row: int, col: int) ->
     return vb, item
 
 
+UNIT_HINT = "Hover over a feature map to see a unit's receptive field here."
+
 class ImagePanel(QWidget):
     """Shows ``controller.image`` fitted to the design's input and what ``probe`` points at.
 
@@ -95,7 +97,7 @@ class ImagePanel(QWidget):
         self.erf_vb.addItem(self.erf_circle, ignoreBounds=True)
         layout.addWidget(self.graphics, 1)
         layout.addLayout(self._erf_controls())
-        self.unit_text = QLabel("Hover over a feature map to see a unit's receptive field here.")
+        self.unit_text = QLabel(UNIT_HINT)
         self.unit_text.setObjectName("unitText")
         self.unit_text.setWordWrap(True)
         layout.addWidget(self.unit_text)
@@ -201,12 +203,16 @@ class ImagePanel(QWidget):
         pinned = self.box_for(self.probe.pinned)
         self.erf_box.show(None if pinned is None or pinned.is_global else pinned)
         if unit is None or self.box is None:
+            if self.probe.pinned is None:
+                self.unit_text.setText(UNIT_HINT)
             return
         where = f" ({unit.y}, {unit.x})" if unit.y is not None else ""
         channel = f" channel {unit.channel}" if unit.channel is not None else ""
         self.unit_text.setText(f"<b>{unit.layer}</b>{channel}{where}: {describe_box(self.box)}")
 
     def _on_pinned_change(self) -> None:
+        if self.probe.pinned is None:
+            self._on_erf_change()
         self._request_erf()
 
     def _on_erf_variant_change(self, button_id: int, checked: bool) -> None:
@@ -231,7 +237,7 @@ class ImagePanel(QWidget):
 
     def _on_erf_change(self) -> None:
         erf = self.controller.erf
-        if erf is None:
+        if erf is None or self.probe.pinned is None:
             self.erf_item.clear()
             self.erf_circle.hide()
             self.erf_text.setText("<span style='color:#6b7280'>Click a feature-map pixel to compute it</span>")

@@ -65,7 +65,7 @@ class LayerInspector(QWidget):
         for widget in (self.title, self.doc):
             layout.addWidget(widget)
         layout.addLayout(name_row)
-        for widget in (self.param_box, self.extras, self.computed, self.issue_box):
+        for widget in (self.issue_box, self.param_box, self.extras, self.computed):
             layout.addWidget(widget)
         layout.addStretch(1)
         document.changed.connect(self._on_document_change)
@@ -94,6 +94,8 @@ class LayerInspector(QWidget):
             self.param_form.removeRow(0)
         self.fields = {}
         for param in spec.params:
+            if param.kind == "init":  # edited by the kernel preset picker below
+                continue
             field = make_field(param, spec)
             field.edited.connect(lambda value, n=param.name, f=field: self._on_param_change(n, value, f.session))
             label = QLabel(param.name)
@@ -107,6 +109,13 @@ class LayerInspector(QWidget):
         if row is None:
             return
         c = self.computed
+        error = self.document.first_error
+        if row.output_shape is None and error is not None and not any(i.level == "error" for i in row.issues):
+            where = "the input" if error == "input" else f"<b>{error}</b> above"
+            for key, _ in COMPUTED_ROWS:
+                c.set(key, "--")
+            self.issues.setText(f"<span style='color:#6b7280'>Not computed: fix the error in {where}.</span>")
+            return
         c.set("shape", f"{fmt_shape(row.input_shape)} → {fmt_shape(row.output_shape)}")
         formula = params_with_numbers(layer, row)
         c.set("params", f"{row.params:,}" + (f"<br><span style='color:#6b7280'>{formula}</span>" if formula else ""))

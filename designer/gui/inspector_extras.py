@@ -39,7 +39,7 @@ class ActivationPlot(QGroupBox):
         self.document = document
         layout = QVBoxLayout(self)
         self.plot = pg.PlotWidget(background="w")
-        self.plot.setMinimumHeight(190)
+        self.plot.setFixedHeight(200)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.addLegend(offset=(8, 8), labelTextSize="8pt")
         self.plot.setMouseEnabled(False, False)

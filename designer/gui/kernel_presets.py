@@ -52,13 +52,23 @@ class PresetRow(QWidget):
         row.addWidget(self.combo, 1)
         row.addWidget(self.preview)
 
-    def set(self, name: str, k: int) -> None:
+    def set(self, name: str, k: int) -> str | None:
+        """Show preset ``name`` at size ``k``; returns the problem (blank preview) when it has none."""
         self.combo.blockSignals(True)
-        self.combo.setCurrentText(name)
+        if self.combo.findText(name) < 0:
+            self.combo.setCurrentIndex(-1)
+        else:
+            self.combo.setCurrentText(name)
         self.combo.blockSignals(False)
-        kernel = preset_kernel(name, k)
+        try:
+            kernel = preset_kernel(name, k)
+        except ValueError as exc:
+            self.preview.clear()
+            self.preview.setToolTip(str(exc))
+            return str(exc)
         self.preview.setPixmap(kernel_pixmap(kernel))
         self.preview.setToolTip("\n".join("  ".join(f"{v:+.2f}" for v in row) for row in kernel))
+        return None
 
 
 class KernelPresetPicker(QGroupBox):
@@ -100,8 +110,10 @@ class KernelPresetPicker(QGroupBox):
                                         "(try vertical_line and horizontal_line on a 7×7 conv).")
         count = 0 if mode == RANDOM else (1 if mode == SAME else c_out)
         self._rows(count, mode)
-        for i, row in enumerate(self.rows[:count]):
-            row.set(names[i] if i < len(names) else names[-1], k[0])
+        problems = [row.set(names[i] if i < len(names) else names[-1], k[0]) for i, row in enumerate(self.rows)]
+        problem = next((p for p in problems if p), None)
+        if problem:
+            self.note.setText(f"No preview: {problem}. Pick another preset or kernel size.")
 
     def _rows(self, count: int, mode: str) -> None:
         while self.form.rowCount():

@@ -23,6 +23,7 @@ from .status import StatusSummary
 from .summary_panel import SummaryPanel
 
 APP_NAME = "CNN Designer"
+LAYOUT_VERSION = 2  # bump when the default dock layout changes, so old saved layouts are dropped
 
 
 class MainWindow(QMainWindow):
@@ -86,11 +87,11 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         if isinstance(state, QByteArray):
-            self.restoreState(state)
+            self.restoreState(state, LAYOUT_VERSION)
 
     def save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:

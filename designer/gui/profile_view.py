@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -47,7 +48,16 @@ def metric_values(rows: list[LayerRow], metric: str, sparsity: dict[str, float] 
     return np.array([100 * sparsity[r.name] if r.name in sparsity else np.nan for r in rows], float)
 
 
+def power_of_two_ticks(top_log10: float, most: int = 8) -> list[tuple[float, str]]:
+    """Log-scale byte ticks at powers of two (1 KiB, 1 MiB … or in between), placed at their log10."""
+    top = max(math.ceil(top_log10 / math.log10(2)), 1)
+    step = next(s for s in (1, 2, 5, 10, 20, 30, 40) if top / s <= most)
+    return [(k * math.log10(2), human_bytes(2**k)) for k in range(0, top + 1, step)]
+
+
 class ProfileView(QWidget):
+    """Branch rows are left out: their numbers are the sums of their branches' layers."""
+
     def __init__(self, document: DesignDocument, controller: RunController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("profileView")
@@ -87,6 +97,8 @@ class ProfileView(QWidget):
             self.plot.addItem(item)
         layout.addWidget(self.plot, 1)
         self.plot.scene().sigMouseClicked.connect(self._on_mouse_click)
+        self.plot.scene().sigMouseMoved.connect(self._on_mouse_move)
+        self.plot.getViewBox().sigXRangeChanged.connect(lambda *_: self._set_ticks())
         self.deferred = DeferredRefresh(self, self.refresh)
         document.changed.connect(self.deferred.request)
         document.selection_changed.connect(self.deferred.request)
@@ -98,7 +110,7 @@ class ProfileView(QWidget):
         return metric_values(self.rows, self.metric_key, result.sparsity if result else None)
 
     def refresh(self) -> None:
-        self.rows = list(self.document.analysis.rows)
+        self.rows = [r for r in self.document.analysis.rows if r.type != "Branch"]
         raw = self.values()
         log = self.log.isChecked()
         shown = np.where(raw > 0, np.log10(np.where(raw > 0, raw, 1)), np.nan if self.metric_key == "rf" else 0) \
@@ -128,11 +140,22 @@ class ProfileView(QWidget):
         return FAMILY_COLORS.get(get_spec(row.type).family, FAMILY_COLORS["Structure"])[0]
 
     def _set_ticks(self) -> None:
+        """Layer names under the bars, every ``step``-th so the widest name fits between two labels."""
         n = len(self.rows)
-        width = max(self.plot.width(), 300)
-        step = max(1, math.ceil(n * 70 / width))
-        ticks = [(i, self.rows[i].name) for i in range(0, n, step)]
-        self.plot.getAxis("bottom").setTicks([ticks, []])
+        axis = self.plot.getAxis("bottom")
+        if not n:
+            axis.setTicks([[], []])
+            return
+        metrics = QFontMetrics(axis.style.get("tickFont") or self.plot.font())
+        label_px = max(metrics.horizontalAdvance(r.name) for r in self.rows) + 14
+        (x0, x1), width = self.plot.getViewBox().viewRange()[0], self.plot.getViewBox().width()
+        px_per_bar = max(width, 100) / max(x1 - x0, 1)
+        step = max(1, math.ceil(label_px / px_per_bar))
+        axis.setTicks([[(i, self.rows[i].name) for i in range(0, n, step)], []])
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._set_ticks()
 
     def _set_value_ticks(self, logs: np.ndarray | None) -> None:
         """Log scale: the bars are log10 values; label the axis with the powers of ten they stand for."""
@@ -141,9 +164,11 @@ class ProfileView(QWidget):
         if not finite.size:
             axis.setTicks(None)
             return
-        fmt = human_bytes if self.metric_key == "memory" else human_count
+        if self.metric_key == "memory":
+            axis.setTicks([power_of_two_ticks(finite.max()), []])
+            return
         powers = range(math.ceil(finite.max()) + 1)
-        axis.setTicks([[(k, fmt(10**k)) for k in powers], []])
+        axis.setTicks([[(k, human_count(10**k)) for k in powers], []])
 
     def _note(self, raw: np.ndarray) -> str:
         if self.metric_key == "sparsity" and self.controller.result is None:
@@ -169,6 +194,19 @@ class ProfileView(QWidget):
         if event.button() != pg.QtCore.Qt.MouseButton.LeftButton or not vb.sceneBoundingRect().contains(event.scenePos()):
             return
         self.select_at(vb.mapSceneToView(event.scenePos()).x())
+
+    def _on_mouse_move(self, pos) -> None:
+        """The hovered bar's layer and value as a tooltip (the axis shows only some names)."""
+        vb = self.plot.getViewBox()
+        i = round(vb.mapSceneToView(pos).x()) if vb.sceneBoundingRect().contains(pos) else -1
+        if not 0 <= i < len(self.rows):
+            self.plot.setToolTip("")
+            return
+        value = self.values()[i]
+        shown = "--" if not np.isfinite(value) else {
+            "memory": lambda v: human_bytes(int(v)), "rf": lambda v: f"{v:g} px", "sparsity": lambda v: f"{v:.1f}%",
+        }.get(self.metric_key, lambda v: human_count(int(v)))(value)
+        self.plot.setToolTip(f"#{i + 1} {self.rows[i].name} ({self.rows[i].type}): {shown}")
 
     def select_at(self, x: float) -> None:
         i = round(x)

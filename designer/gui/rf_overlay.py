@@ -30,6 +30,16 @@ class Unit:
     x: int | None = None
 
 
+def unit_fits(unit: Unit, shape: tuple[int, ...] | None) -> bool:
+    """Whether ``unit`` lies inside an output of ``shape`` (``None``: no output)."""
+    if shape is None:
+        return False
+    channel_ok = unit.channel is None or 0 <= unit.channel < shape[0]
+    if unit.y is None or unit.x is None:
+        return len(shape) == 1 and channel_ok
+    return len(shape) == 3 and channel_ok and 0 <= unit.y < shape[1] and 0 <= unit.x < shape[2]
+
+
 @dataclass(frozen=True)
 class RFBox:
     """Edges in input pixel units (pixel ``i`` spans ``[i, i + 1)``); may reach past the image."""

@@ -23,7 +23,7 @@ from .feature_maps import FeatureMapView
 from .image_panel import ImagePanel
 from .image_source import IMAGE_SUFFIXES, InputImage
 from .profile_view import ProfileView
-from .rf_overlay import UnitProbe
+from .rf_overlay import UnitProbe, unit_fits
 from .run_controller import RunController
 
 if TYPE_CHECKING:
@@ -82,13 +82,16 @@ class RunPanels:
         self.input_panel.open_requested.connect(self.open_image)
         self.controller.message.connect(lambda text: window.statusBar().showMessage(text, 6000))
         self.controller.result_changed.connect(self._on_result_change)
+        window.document.changed.connect(self._drop_stale_probe)
 
     def add_docks(self) -> None:
         w = self.window
-        maps = w._dock("Feature maps", "featureMapsDock", self.maps, Area.RightDockWidgetArea)
-        w.splitDockWidget(maps, w.docks[1], Qt.Orientation.Horizontal)
+        # Bottom row: Summary (tabbed with Profile and Coverage) | Feature maps | Input and receptive
+        # field, so the canvas keeps most of the width between the palette and the inspector.
+        maps = w._dock("Feature maps", "featureMapsDock", self.maps, Area.BottomDockWidgetArea)
         inputs = w._dock("Input and receptive field", "inputDock", self.input_panel, Area.BottomDockWidgetArea)
-        w.splitDockWidget(w.docks[2], inputs, Qt.Orientation.Horizontal)
+        w.splitDockWidget(w.docks[2], maps, Qt.Orientation.Horizontal)
+        w.splitDockWidget(maps, inputs, Qt.Orientation.Horizontal)
         profile = w._dock("Profile", "profileDock", self.profile, Area.BottomDockWidgetArea)
         coverage = w._dock("Dilation coverage", "coverageDock", self.coverage, Area.BottomDockWidgetArea)
         w.tabifyDockWidget(w.docks[2], profile)
@@ -103,9 +106,11 @@ class RunPanels:
 
     def sizes(self) -> None:
         w = self.window
-        w.resizeDocks([w.docks[0], self.docks["maps"], w.docks[1]], [190, 520, 320], Qt.Orientation.Horizontal)
-        w.resizeDocks([w.docks[2], self.docks["input"]], [740, 660], Qt.Orientation.Horizontal)
-        w.resizeDocks([w.docks[2]], [310], Qt.Orientation.Vertical)
+        width, height = w.width(), w.height()
+        w.resizeDocks([w.docks[0], w.docks[1]], [230, 340], Qt.Orientation.Horizontal)
+        w.resizeDocks([w.docks[2], self.docks["maps"], self.docks["input"]],
+                      [int(width * 0.34), int(width * 0.36), int(width * 0.30)], Qt.Orientation.Horizontal)
+        w.resizeDocks([w.docks[2]], [int(height * 0.42)], Qt.Orientation.Vertical)
 
     # --- menus ----------------------------------------------------------------------------------------
     def add_menus(self, actions) -> None:
@@ -177,5 +182,23 @@ class RunPanels:
         self.docks["coverage"].raise_()
 
     def _on_result_change(self) -> None:
+        self._drop_stale_probe()
         self.window.summary.model.set_timings(self.controller.timings)
+
+    def _drop_stale_probe(self) -> None:
+        """Unpin (and unhover) a unit whose layer is gone, has no output or no longer holds the unit
+        (the input shrank, channels were removed, the layer was deleted or renamed)."""
+        row = self.window.document.row(self.probe.pinned.layer) if self.probe.pinned else None
+        result = self.controller.result
+        shapes = [row.output_shape if row else None]
+        if result is not None and not self.controller.stale and self.probe.pinned is not None:
+            out = result.outputs.get(self.probe.pinned.layer)
+            shapes.append(None if out is None else out.shape)
+        if self.probe.pinned is not None and not all(unit_fits(self.probe.pinned, s) for s in shapes):
+            self.probe.pin(None)
+        hovered = self.probe.hovered
+        if hovered is not None:
+            row = self.window.document.row(hovered.layer)
+            if not unit_fits(hovered, row.output_shape if row else None):
+                self.probe.hover(None)
 

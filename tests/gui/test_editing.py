@@ -82,6 +82,21 @@ def test_typing_is_one_undo_step_and_invalid_text_is_not_applied(make_window, qt
     assert doc.design == example("vgg16") and not doc.modified
 
 
+def test_typing_back_to_the_start_leaves_no_undo_step(make_window, qtbot):
+    window = make_window("vgg16")
+    doc = window.document
+    doc.select("conv1_1")
+    field = window.inspector.layer_page.fields["out_channels"]
+    field.edit.setFocus()
+    field.edit.selectAll()
+    qtbot.keyClicks(field.edit, "1")
+    assert doc.design.get((0,)).params["out_channels"] == 1 and doc.modified
+    field.edit.selectAll()
+    qtbot.keyClicks(field.edit, "64")  # same typing session, back to the saved value
+    assert doc.undo_stack.count() == 0 and not doc.modified
+    assert not window.isWindowModified()
+
+
 def test_an_error_shows_on_the_card_and_undo_returns_to_the_start(make_window, qtbot):
     window = make_window("lenet5")
     doc = window.document
@@ -99,6 +114,20 @@ def test_an_error_shows_on_the_card_and_undo_returns_to_the_start(make_window, q
     while doc.undo_stack.canUndo():
         window.action("undo").trigger()
     assert doc.design == start and not doc.modified and card.content.level != "error"
+
+
+def test_layers_below_an_error_say_they_are_not_computed(make_window):
+    window = make_window("lenet5")
+    doc = window.document
+    convs = [r.name for r in doc.analysis.rows if r.type == "Conv2d"]
+    doc.set_params(convs[0], groups=4)
+    page = window.inspector.layer_page
+    doc.select(convs[1])
+    assert f"fix the error in <b>{convs[0]}</b> above" in page.issues.text()
+    assert "No issues" not in page.issues.text()
+    assert page.computed.values["shape"].text() == "--"
+    doc.select(convs[0])
+    assert "divisible" in page.issues.text()
 
 
 def test_warning_card_is_amber(make_window):

@@ -68,6 +68,18 @@ def test_examples_open_as_untitled_copies(make_window):
     assert window.document.path is None and "unsaved" in window.windowTitle()
 
 
+def test_file_open_on_a_bundled_example_opens_an_untitled_copy(make_window, tmp_path):
+    window = make_window("lenet5")
+    window.prompts.open_answer = str(EXAMPLES / "vgg16.json")
+    window.action("open").trigger()
+    assert window.document.design.name == example("vgg16").name and window.document.path is None
+    window.prompts.save_as_answer = str(tmp_path / "mine.json")
+    window.document.set_params("conv1_1", out_channels=8)
+    window.action("save").trigger()  # Save asks where instead of overwriting the example
+    assert window.document.path == str(tmp_path / "mine.json")
+    assert example("vgg16").layers[0].params["out_channels"] == 64
+
+
 def test_export_summary_in_every_core_format(make_window, tmp_path):
     window = make_window("lenet5")
     for suffix, marker in ((".txt", "Total params"), (".md", "| Layer |"), (".csv", "name,type"),

@@ -66,6 +66,11 @@ def test_vector_output_shows_top_k(make_window, qtbot):
     out = window.run_panels.controller.result.outputs["prob"]
     assert window.run_panels.maps.stack.currentWidget() is vector
     assert f"#{int(np.argmax(out))}" in vector.top.text()
+    maps = window.run_panels.maps
+    assert maps.scale.isHidden() and maps.cmap.isHidden()  # no colours to choose for bars
+    assert not vector.plot.getAxis("left").autoSIPrefix
+    window.document.select("conv2")
+    assert not maps.scale.isHidden() and not maps.cmap.isHidden()
 
 
 def test_cancel_a_run(make_window, qtbot):
@@ -112,6 +117,23 @@ def test_edit_without_auto_run_marks_the_maps_stale(make_window, qtbot):
     run_and_wait(window, qtbot)
     assert maps.banner.isHidden()
     assert window.run_panels.controller.last_computed[0] == "conv2"
+
+
+def test_stale_banner_wraps_and_gives_advice_that_fits_the_state(make_window, qtbot):
+    window = make_window(strided())
+    run_and_wait(window, qtbot)
+    window.document.select("conv2")
+    maps = window.run_panels.maps
+    assert maps.banner.wordWrap()
+    window.document.set_params("conv2", kernel_size=50)  # larger than its input: an error
+    assert "fix the error in conv2" in maps.banner.text() and "F5" not in maps.banner.text()
+    window.action("undo").trigger()
+    window.action("auto_run").setChecked(True)
+    window.document.set_params("conv2", out_channels=5)
+    assert "Auto-run" not in maps.banner.text() or "will run" in maps.banner.text()
+    assert "F5" not in maps.banner.text()
+    window.action("auto_run").setChecked(False)
+    window.run_panels.controller.wait()
 
 
 def expected_box(row, y, x, size):
@@ -236,3 +258,26 @@ def test_weights_reseed_save_and_load(make_window, qtbot, tmp_path):
         window.run_panels.load_weights(str(path))
     controller.wait()
     np.testing.assert_allclose(controller.result.outputs["conv1"], before)
+
+
+def test_probe_is_dropped_when_its_unit_leaves_the_output(make_window, qtbot):
+    from designer.gui.image_panel import UNIT_HINT
+    from designer.gui.rf_overlay import Unit
+
+    window = make_window(strided())
+    run_and_wait(window, qtbot)
+    probe = window.run_panels.probe
+    probe.pin(Unit("conv2", 1, 8, 8))  # conv2 is 10×10 on the 40×40 input
+    window.document.set_input(height=20, width=20)  # now 5×5
+    assert probe.pinned is None and probe.current is None
+    assert window.run_panels.input_panel.unit_text.text() == UNIT_HINT
+    probe.pin(Unit("conv2", 1, 2, 2))
+    window.document.rename("conv2", "conv2b")
+    assert probe.pinned is None
+    probe.pin(Unit("fc", 3))
+    window.document.set_params("fc", out_features=2)
+    assert probe.pinned is None
+    probe.pin(Unit("relu1", 0, 1, 1))
+    window.document.remove("relu1")
+    assert probe.pinned is None
+    window.run_panels.controller.wait()

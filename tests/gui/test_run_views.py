@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PySide6.QtGui import QImage
 
 from designer.core import Design
@@ -39,6 +40,23 @@ def test_profile_bars_log_scale_and_click_selects(make_window, qtbot):
     assert np.isnan(profile.values()).all() and "F5" in profile.note.text()
 
 
+def test_profile_skips_branches_and_spaces_its_labels(make_window, qtbot):
+    window = make_window("resnet18")
+    profile = window.run_panels.profile
+    profile.resize(500, 300)
+    profile.refresh()
+    rows = window.document.analysis.rows
+    assert any(r.type == "Branch" for r in rows)
+    assert [r.name for r in profile.rows] == [r.name for r in rows if r.type != "Branch"]
+    names = profile.plot.getAxis("bottom")._tickLevels[0]
+    assert 1 < len(names) < len(profile.rows) // 3
+    profile.set_metric("memory")
+    profile.log.setChecked(True)
+    ticks = profile.plot.getAxis("left")._tickLevels[0]
+    assert all(label.endswith("B") for _, label in ticks) and any("MiB" in label for _, label in ticks)
+    assert ticks[1][0] == pytest.approx(np.log10(2) * round(ticks[1][0] / np.log10(2)))
+
+
 def test_profile_sparsity_after_a_run(make_window, qtbot):
     window = make_window(strided())
     run_and_wait(window, qtbot)
@@ -61,6 +79,14 @@ def test_coverage_shows_holes_for_2_2_2_and_none_for_1_2_5(make_window, qtbot):
     assert "every pixel covered" in coverage.summary.text()
 
 
+def test_coverage_colours_holes_only_for_zero_counts():
+    from designer.gui.coverage_view import HOLE_COLOR, coverage_rgba
+    rgba = coverage_rgba(np.array([[0, 1, 2, 10**12]]))
+    assert tuple(rgba[0, 0, :3]) == HOLE_COLOR
+    assert all(tuple(rgba[0, i, :3]) != HOLE_COLOR for i in (1, 2, 3))
+    assert rgba[0, 1, 2] > rgba[0, 3, 2]  # more paths, darker
+
+
 def test_gridding_warning_links_to_the_coverage_map(make_window, qtbot):
     window = make_window(dilated([2, 2, 2]))
     window.document.select("conv3")
@@ -76,7 +102,10 @@ def test_activation_plot_shows_function_and_derivative(make_window, qtbot):
     window.document.select("relu1")
     extras = window.inspector.layer_page.extras
     plot = extras.sections[ActivationPlot]
-    assert plot.isVisible()
+    assert plot.isVisible() and plot.plot.height() == 200
+    page = window.inspector.layer_page
+    order = [page.layout().indexOf(w) for w in (page.issue_box, page.param_box, extras, page.computed)]
+    assert order == sorted(order)  # issues right after the name
     x, y = plot.f.getData()
     _, dy = plot.df.getData()
     assert x[0] == -6 and x[-1] == 6
@@ -117,6 +146,19 @@ def test_kernel_preset_picker_writes_init_with_preview_and_undo(make_window, qtb
     window.action("undo").trigger()
     window.action("undo").trigger()
     assert window.document.selected_layer.hp.get("init") is None
+
+
+def test_kernel_preset_picker_survives_unknown_presets_and_even_kernels(make_window, qtbot):
+    window = make_window(strided())
+    window.document.select("conv1")
+    picker = window.inspector.layer_page.extras.sections[KernelPresetPicker]
+    assert "init" not in window.inspector.layer_page.fields  # the picker is the editor for it
+    window.document.set_params("conv1", init={"preset": ["nonexistent"]})
+    assert picker.rows[0].preview.pixmap().isNull() and "nonexistent" in picker.note.text()
+    window.document.set_params("conv1", init={"preset": ["sobel_x"]}, kernel_size=4)
+    assert picker.rows[0].preview.pixmap().isNull() and "odd" in picker.note.text()
+    window.document.set_params("conv1", kernel_size=3)
+    assert not picker.rows[0].preview.pixmap().isNull()
 
 
 def test_presets_change_the_maps(make_window, qtbot):

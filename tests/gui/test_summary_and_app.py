@@ -135,3 +135,13 @@ def test_new_design_is_empty_and_valid(make_window):
     window.action("new").trigger()
     assert window.document.design == Design("Untitled", InputSpec(3, 224, 224))
     assert window.document.analysis.valid
+
+
+def test_default_layout_gives_the_canvas_most_of_the_width(make_window, qtbot):
+    window = make_window("vgg16")
+    qtbot.waitUntil(lambda: window.canvas.width() > 0)
+    assert window.width() == 1400
+    assert window.canvas.width() >= 0.4 * window.width()
+    assert window.docks[0].width() >= 220  # palette names are not cut
+    maps, inputs = window.run_panels.docks["maps"], window.run_panels.docks["input"]
+    assert maps.isVisible() and inputs.isVisible()
