@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .analysis import analyze
+from .analysis import Analysis, analyze
 from .arithmetic import nearest_source
 from .design import Design, Layer, LayerPath
 from .errors import LayerError
@@ -22,16 +22,18 @@ EXACT_LIMIT = 2.0**53  # float64 counts are exact below this
 MAX_SIDE = 8192  # per-axis connection matrices are side × side
 
 
-def coverage_map(design: Design, layer_name: str, unit: tuple[int, int] | None = None) -> np.ndarray:
+def coverage_map(design: Design, layer_name: str, unit: tuple[int, int] | None = None,
+                 report: Analysis | None = None) -> np.ndarray:
     """Integer map over the input H×W: paths from each pixel to ``unit`` of ``layer_name``'s output.
 
     ``unit`` defaults to the centre ``((H_out − 1)//2, (W_out − 1)//2)``. Raises ``LayerError`` when
-    the layer has no spatial output or its shape is unknown.
+    the layer has no spatial output or its shape is unknown. ``report`` is the design's analysis when
+    the caller already has it (default input size, batch 1).
     """
     if max(design.input.height, design.input.width) > MAX_SIDE:
         raise LayerError(f"the {design.input.height}×{design.input.width} input is too large to trace "
                          f"(at most {MAX_SIDE} pixels per side)")
-    report = analyze(design)
+    report = report if report is not None else analyze(design)
     rows = {r.name: r for r in report.rows}
     target_path = design.find(layer_name)
     out_shape = rows[layer_name].output_shape

@@ -131,7 +131,7 @@ class CoverageView(QWidget):
             self._draw(None, "No layer with a spatial output.")
             return
         try:
-            self.counts = coverage_map(self.document.design, name)
+            self.counts = coverage_map(self.document.design, name, report=self.document.analysis)
         except (LayerError, KeyError) as exc:
             self._draw(None, f"Cannot trace {name}: {exc}")
             return
