@@ -5,6 +5,7 @@ Like the edits on ``Design`` itself, every function returns a new design and nev
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -26,19 +27,37 @@ def slot_after(design: Design, path: LayerPath | None) -> LayerPath:
     return path[:-1] + (path[-1] + 1,)
 
 
+_COPY_SUFFIX = re.compile(r"_copy\d*$")
+
+
+def copy_name(name: str, taken: set[str]) -> str:
+    """A free name for a copy of ``name``: ``conv3`` → ``conv3_copy``, then ``conv3_copy2``, ….
+
+    A copy of a copy counts on from the original (``conv3_copy`` → ``conv3_copy2``).
+    """
+    base = _COPY_SUFFIX.sub("", name) or name
+    candidate, n = f"{base}_copy", 2
+    while candidate in taken:
+        candidate, n = f"{base}_copy{n}", n + 1
+    return candidate
+
+
 def rename_all(layers: Iterable[Layer], taken: set[str]) -> tuple[Layer, ...]:
     """Copies of ``layers`` (and their branches) with names not in ``taken``; ``taken`` is updated.
 
-    A name already free is kept; a clash gets the first free ``<type><n>``.
+    A name already free is kept; a clash gets the first free ``<name>_copy[n]`` (see ``copy_name``);
+    a layer without a name gets the first free ``<type><n>``.
     """
     out = []
     for layer in layers:
         name = layer.name
-        if not name or name in taken:
+        if not name:
             n = 1
             while f"{layer.type.lower()}{n}" in taken:
                 n += 1
             name = f"{layer.type.lower()}{n}"
+        elif name in taken:
+            name = copy_name(name, taken)
         taken.add(name)
         branches = tuple(rename_all(branch, taken) for branch in layer.branches)
         out.append(replace(layer, name=name, branches=branches))
@@ -89,3 +108,29 @@ def rename(design: Design, path: LayerPath, name: str) -> Design:
     if name != current.name and name in design.names():
         raise ValueError(f"name {name!r} is already used by another layer")
     return design.replace_layer(path, replace(current, name=name))
+
+
+def _branch_host(design: Design, path: LayerPath) -> Layer:
+    layer = design.get(path)
+    if layer.type != "Branch":
+        raise ValueError(f"{layer.name!r} is a {layer.type}, not a Branch")
+    return layer
+
+
+def add_branch(design: Design, path: LayerPath) -> Design:
+    """Append an empty branch (an identity: it passes the input through) to the Branch at ``path``."""
+    host = _branch_host(design, path)
+    return design.replace_layer(path, host.with_branches(host.branches + ((),)))
+
+
+def remove_branch(design: Design, path: LayerPath, index: int) -> Design:
+    """Remove branch ``index`` (and its layers) of the Branch at ``path``.
+
+    Raises ``ValueError`` for an index out of range or when it is the Branch's last branch.
+    """
+    host = _branch_host(design, path)
+    if not 0 <= index < len(host.branches):
+        raise ValueError(f"{host.name!r} has no branch {index + 1}")
+    if len(host.branches) <= 1:
+        raise ValueError("a Branch needs at least one branch; delete the Branch instead")
+    return design.replace_layer(path, host.with_branches(host.branches[:index] + host.branches[index + 1:]))

@@ -1,14 +1,15 @@
 """The design canvas: a QGraphicsView of layer cards that follows the document.
 
 Cards are reused by layer name between edits, so an edit only moves and repaints cards.
-Drags from a card move the layer; drops from the palette insert; Ctrl+wheel zooms.
+Drags from a card move the layer; drops from the palette insert; Ctrl+wheel zooms; right-click on a
+card opens a menu of the window's edit actions (added to the canvas by ``actions.py``).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QDrag, QPainter, QPen, QWheelEvent
-from PySide6.QtWidgets import QApplication, QGraphicsLineItem, QGraphicsScene, QGraphicsView, QWidget
+from PySide6.QtWidgets import QApplication, QGraphicsLineItem, QGraphicsScene, QGraphicsView, QMenu, QWidget
 
 from ..core import LayerRow, get_spec
 from ..core.formatting import human_count
@@ -20,6 +21,7 @@ from .mime import LAYER_MIME, PALETTE_MIME
 from .style import CANVAS_BG, LEVEL_ICONS, SELECTION, worst_level
 
 MARGIN = 40.0
+CONTEXT_ACTIONS = ("cut", "copy", "paste", "duplicate", "delete")  # object names ``action_<name>``
 
 
 class DesignCanvas(QGraphicsView):
@@ -170,6 +172,40 @@ class DesignCanvas(QGraphicsView):
     def mouseReleaseEvent(self, event) -> None:
         self._press = None
         super().mouseReleaseEvent(event)
+
+    # --- context menu ----------------------------------------------------------------------------------
+    def window_action(self, name: str):
+        """The window's edit action ``name`` that ``actions.py`` added to the canvas (``None`` if absent)."""
+        return next((a for a in self.actions() if a.objectName() == f"action_{name}"), None)
+
+    def context_menu(self, card: CardItem) -> QMenu | None:
+        """The menu for a layer card (selecting it first): Cut, Copy, Paste, Duplicate, Delete, and Add
+        branch on Branch cards. ``None`` for the input, output and identity cards."""
+        if card.kind not in ("layer", "merge"):
+            return None
+        self.document.select(card.key)
+        menu = QMenu(self)
+        menu.setObjectName("cardMenu")
+        for name in CONTEXT_ACTIONS:
+            action = self.window_action(name)
+            if action is not None:
+                menu.addAction(action)
+        layer = self.document.selected_layer
+        if layer is not None and layer.type == "Branch":
+            menu.addSeparator()
+            add = menu.addAction("Add branch", lambda name=card.key: self.document.add_branch(name))
+            add.setObjectName("menu_add_branch")
+        return menu
+
+    def contextMenuEvent(self, event) -> None:
+        card = self.card_at(event.pos())
+        menu = self.context_menu(card) if card is not None else None
+        if menu is None:
+            super().contextMenuEvent(event)
+            return
+        menu.exec(event.globalPos())
+        menu.deleteLater()
+        event.accept()
 
     # --- drops ---------------------------------------------------------------------------------------
     def _accepts(self, mime: QMimeData) -> bool:

@@ -169,6 +169,18 @@ class DesignDocument(QObject):
         if path is not None:
             self.insert_layers(edits.slot_after(self.design, path), [self.design.get(path)], f"Duplicate {name}")
 
+    def add_branch(self, name: str) -> None:
+        """Append an empty (identity) branch to the Branch ``name``."""
+        path = self.path_of(name)
+        if path is not None:
+            self.push(f"Add branch to {name}", edits.add_branch(self.design, path), name)
+
+    def remove_branch(self, name: str, index: int) -> None:
+        """Remove branch ``index`` of the Branch ``name``; raises ValueError for its last branch."""
+        path = self.path_of(name)
+        if path is not None:
+            self.push(f"Remove branch {index + 1} of {name}", edits.remove_branch(self.design, path, index), name)
+
     def set_params(self, name: str, session: int = 0, **changes) -> None:
         path = self.path_of(name)
         if path is None:

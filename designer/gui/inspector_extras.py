@@ -11,6 +11,7 @@ from ..backend.grad import VJP_OPS
 from ..backend.layer_ops import LAYER_OPS
 from ..core import Layer
 from .document import DesignDocument
+from .inspector_branch import BranchEditor
 from .kernel_presets import KernelPresetPicker
 
 ACTIVATIONS = ("ReLU", "ReLU6", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "PReLU")
@@ -65,7 +66,8 @@ class ActivationPlot(QGroupBox):
                           if saturated > 1 else "f′ never vanishes on [−6, 6].")
 
 
-EXTRAS: dict[str, type] = {**{t: ActivationPlot for t in ACTIVATIONS}, "Conv2d": KernelPresetPicker}
+EXTRAS: dict[str, type] = {**{t: ActivationPlot for t in ACTIVATIONS}, "Conv2d": KernelPresetPicker,
+                         "Branch": BranchEditor}
 
 
 class LayerExtras(QWidget):
