@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from .core import Design, DesignFormatError, analyze
+from .core import Analysis, Design, DesignFormatError, analyze
 from .core.formatting import human_bytes
 
 EXIT_OK, EXIT_DESIGN_ERRORS, EXIT_BAD_FILE = 0, 1, 2
@@ -40,10 +40,11 @@ def load_design_or_fail(path: str) -> Design:
 RUN_MEMORY_LIMIT = 4 * 2**30  # bytes of activations one run may need before we refuse
 
 
-def check_runnable(design: Design, path: str, limit: int = RUN_MEMORY_LIMIT) -> None:
+def check_runnable(design: Design, path: str, limit: int = RUN_MEMORY_LIMIT, report: Analysis | None = None) -> None:
     """Refuse, with one line, a design whose single-image run would need more than ``limit`` bytes
-    (the analysis knows without allocating anything, e.g. for a 10⁹×10⁹ input)."""
-    memory = analyze(design).memory
+    (the analysis knows without allocating anything, e.g. for a 10⁹×10⁹ input). ``report`` is the
+    design's analysis (batch 1) when the caller already has it."""
+    memory = (report if report is not None else analyze(design)).memory
     needed = memory["input_bytes"] + memory["activations_bytes"]
     if needed > limit:
         raise UserError(f"{path}: running this design on one image needs {human_bytes(needed)} of activations, "

@@ -18,17 +18,24 @@ from pathlib import Path
 
 import numpy as np
 
-from designer.cli_support import EXIT_DESIGN_ERRORS, EXIT_OK, UserError, check_runnable, positive_int
+from designer.cli_support import (
+    EXIT_DESIGN_ERRORS,
+    EXIT_OK,
+    UserError,
+    check_runnable,
+    load_design_or_fail,
+    positive_int,
+)
 from designer.core import Design, analyze
 
 
 def _load_valid_design(path: str) -> Design:
-    design = Design.load(path)  # DesignFormatError is a ValueError: main() exits 2
+    design = load_design_or_fail(path)
     report = analyze(design)
     errors = [i for i in report.issues if i.level == "error"]
     if errors:
         raise UserError(f"{path}: layer '{errors[0].layer}': {errors[0].message}", EXIT_DESIGN_ERRORS)
-    check_runnable(design, path)
+    check_runnable(design, path, report=report)
     return design
 
 
