@@ -49,3 +49,9 @@ def test_core_loads_without_qt_in_a_fresh_interpreter():
     code = ("import sys, designer.core, designer.core.formatting; "
             "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=PACKAGE.parent, timeout=60)
+
+
+@pytest.mark.parametrize("path", modules("backend") + modules("core"), ids=lambda p: p.name)
+def test_backend_and_core_never_import_the_cli(path):
+    bad = {n for n in imports_of(path) if n.startswith("designer.cli")}
+    assert not bad, f"{path.name} imports {bad}"

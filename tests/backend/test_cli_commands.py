@@ -102,7 +102,7 @@ def test_maps_keep_any_layer_name_and_the_input(tmp_path, capsys):
 
 
 def test_input_key_avoids_every_layer_name():
-    from designer.backend.cli_commands import input_key
+    from designer.cli.run import input_key
 
     assert input_key({"c": 0}) == "input"
     assert input_key({"input": 0, "__input__": 0}) == "____input____"

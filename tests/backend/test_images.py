@@ -113,7 +113,7 @@ def test_contact_sheet_and_png(tmp_path):
 def test_backend_never_imports_qt_widgets():
     code = (
         "import sys, numpy as np\n"
-        "import designer.backend, designer.backend.cli_commands\n"
+        "import designer.backend, designer.cli.run\n"
         "assert not any(m.startswith('PySide6') for m in sys.modules), 'backend imported Qt eagerly'\n"
         "from designer.backend import images\n"
         "from designer.core import InputSpec\n"

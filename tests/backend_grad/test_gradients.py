@@ -181,7 +181,7 @@ def test_mass_radius_of_a_point_and_a_disc():
 def test_erf_cli_writes_the_map_and_a_png(tmp_path, capsys):
     import argparse
 
-    from designer.backend import grad_cli
+    from designer.cli import erf as grad_cli
     from designer.cli import UserError
 
     design = stack(4, 33)

@@ -1,15 +1,14 @@
 """What every command-line handler shares: exit codes, the one-line user error, argument types.
 
-Kept apart from ``designer.cli`` so that the backend's subcommands can use it without importing
-the command-line entry point (which imports them).
+Every subcommand module imports this one; the backend never imports the CLI.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from .core import Analysis, Design, DesignFormatError, analyze
-from .core.formatting import human_bytes
+from designer.core import Analysis, Design, DesignFormatError, analyze
+from designer.core.formatting import human_bytes
 
 EXIT_OK, EXIT_DESIGN_ERRORS, EXIT_BAD_FILE = 0, 1, 2
 
@@ -49,3 +48,19 @@ def check_runnable(design: Design, path: str, limit: int = RUN_MEMORY_LIMIT, rep
     if needed > limit:
         raise UserError(f"{path}: running this design on one image needs {human_bytes(needed)} of activations, "
                         f"more than the {human_bytes(limit)} this command allows; use a smaller input size")
+
+
+def make_runner(args: argparse.Namespace, design: Design):
+    """A backend ``Runner`` with ``--weights`` (when given) or ``--seed``; weight and run errors become one
+    ``UserError`` line naming the weights file or the design file."""
+    from designer.backend.runner import RunError, Runner
+    from designer.backend.weights import WeightsError, load_weights
+
+    weights_path = getattr(args, "weights", None)
+    try:
+        weights = load_weights(weights_path, design) if weights_path else None
+        return Runner(design, weights=weights, seed=getattr(args, "seed", 0))
+    except (WeightsError, RunError) as exc:
+        text = str(exc)
+        raise UserError(text if weights_path and text.startswith(str(weights_path)) else f"{args.design}: {text}") \
+            from None

@@ -1,7 +1,7 @@
 """``erf`` subcommand: the effective receptive field of one layer's centre unit, saved as ``.npy``/PNG.
 
 ``python main.py erf DESIGN.json --layer NAME [--image IMG | --sample] [--uniform] [--seed N]
-[--weights W.npz] --out ERF.npy [--png ERF.png]`` — wired by ``designer.cli`` through :func:`add_parsers`.
+[--weights W.npz] --out ERF.npy [--png ERF.png]`` — wired by ``designer.cli.main`` through :func:`add_parsers`.
 """
 
 from __future__ import annotations
@@ -10,17 +10,16 @@ import argparse
 
 import numpy as np
 
-from designer.cli_support import EXIT_OK, UserError, check_runnable, load_design_or_fail
+from .support import EXIT_OK, UserError, check_runnable, load_design_or_fail, make_runner
 from designer.core import Design, analyze
 
-from .gradients import EffectiveRF, effective_rf
-from .runner import RunError, Runner
-from .weights import WeightsError, load_weights
+from designer.backend.gradients import EffectiveRF, effective_rf
+from designer.backend.runner import RunError
 
 
 def _input(args: argparse.Namespace, design: Design) -> np.ndarray | None:
     """The network input: the image, the built-in sample (default), or none for ``--uniform``."""
-    from .images import ImageError, load_image, sample_input
+    from designer.backend.images import ImageError, load_image, sample_input
 
     if args.uniform and not args.image:
         return None
@@ -32,15 +31,6 @@ def _input(args: argparse.Namespace, design: Design) -> np.ndarray | None:
         raise UserError(f"reading images needs PySide6 ({exc})") from None
 
 
-def _runner(args: argparse.Namespace, design: Design) -> Runner:
-    try:
-        weights = load_weights(args.weights, design) if args.weights else None
-        return Runner(design, weights=weights, seed=args.seed)
-    except (WeightsError, RunError) as exc:
-        text = str(exc)
-        raise UserError(text if text.startswith(str(args.weights)) else f"{args.design}: {text}") from None
-
-
 def to_gray(erf: np.ndarray) -> np.ndarray:
     """The ERF map as uint8 ``[H, W]``, its maximum at 255."""
     top = float(erf.max(initial=0.0))
@@ -48,7 +38,7 @@ def to_gray(erf: np.ndarray) -> np.ndarray:
 
 
 def _write_png(path: str, erf: np.ndarray) -> None:
-    from .images import ImageError, save_gray_png
+    from designer.backend.images import ImageError, save_gray_png
 
     try:
         save_gray_png(path, to_gray(erf))
@@ -75,7 +65,7 @@ def cmd_erf(args: argparse.Namespace) -> int:
         raise UserError(f"{args.design}: no layer named {args.layer!r}")
     check_runnable(design, args.design)
     x = _input(args, design)
-    source = design if args.uniform else _runner(args, design)
+    source = design if args.uniform else make_runner(args, design)
     try:
         result = effective_rf(source, x, args.layer, uniform=args.uniform)
     except (RunError, ValueError) as exc:

@@ -1,4 +1,4 @@
-"""Headless subcommands of the backend: ``run``, ``fully-conv`` and ``bench``.
+"""Headless subcommands that run the backend: ``run``, ``fully-conv`` and ``bench``.
 
 ``add_parsers(subparsers)`` registers them; each handler takes the parsed ``argparse.Namespace``
 and returns the exit code. User errors (unreadable design, image or weights; a layer that
@@ -18,11 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from designer.cli_support import (
+from .support import (
     EXIT_DESIGN_ERRORS,
     EXIT_OK,
     UserError,
     check_runnable,
+    make_runner,
     load_design_or_fail,
     positive_int,
 )
@@ -41,7 +42,7 @@ def _load_valid_design(path: str) -> Design:
 
 def _input_array(args: argparse.Namespace, design: Design) -> np.ndarray:
     """The network input from ``--image``, ``--input-npy`` or ``--sample``."""
-    from .images import load_image, sample_input
+    from designer.backend.images import load_image, sample_input
 
     if args.input_npy:
         x = _load_npy(args.input_npy)
@@ -57,7 +58,7 @@ def _input_array(args: argparse.Namespace, design: Design) -> np.ndarray:
 
 def _load_npy(path: str) -> np.ndarray:
     """A numeric ``.npy`` array as float32, or a ``UserError`` naming the file."""
-    from .weights import NPZ_READ_ERRORS
+    from designer.backend.weights import NPZ_READ_ERRORS
 
     try:
         x = np.load(path, allow_pickle=False)
@@ -91,20 +92,12 @@ def save_maps(path: str | Path, x: np.ndarray, outputs: Mapping[str, np.ndarray]
     return key
 
 
-def _make_runner(args: argparse.Namespace, design: Design):
-    from .runner import Runner
-    from .weights import load_weights
-
-    weights = load_weights(args.weights, design) if getattr(args, "weights", None) else None
-    return Runner(design, weights, seed=args.seed)
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a design on an image; save every layer's output (and optionally contact sheets)."""
-    from .weights import save_weights
+    from designer.backend.weights import save_weights
 
     design = _load_valid_design(args.design)
-    runner = _make_runner(args, design)
+    runner = make_runner(args, design)
     x = _input_array(args, design)
     outputs = runner.run(x)
     if args.save_weights:
@@ -118,7 +111,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _write_sheets(folder: Path, outputs: dict[str, np.ndarray]) -> None:
-    from .images import contact_sheet, save_gray_png
+    from designer.backend.images import contact_sheet, save_gray_png
 
     folder.mkdir(parents=True, exist_ok=True)
     for i, (name, out) in enumerate(outputs.items()):
@@ -127,8 +120,8 @@ def _write_sheets(folder: Path, outputs: dict[str, np.ndarray]) -> None:
 
 def cmd_fully_conv(args: argparse.Namespace) -> int:
     """Convert Linear layers after a Flatten into convolutions; write the new design and weights."""
-    from .fully_conv import to_fully_convolutional
-    from .weights import load_weights, save_weights
+    from designer.backend.fully_conv import to_fully_convolutional
+    from designer.backend.weights import load_weights, save_weights
 
     design = _load_valid_design(args.design)
     new_design, new_weights = to_fully_convolutional(design, load_weights(args.weights, design))
@@ -141,8 +134,8 @@ def cmd_fully_conv(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     """Time whole forward passes; print JSON ``{"forward_ms": median, "layers": {name: median ms}}``."""
     design = _load_valid_design(args.design)
-    runner = _make_runner(args, design)
-    from .images import sample_input
+    runner = make_runner(args, design)
+    from designer.backend.images import sample_input
 
     x = sample_input(design.input)
     runner.run(x)  # warm-up: scratch buffers, BLAS threads
