@@ -21,7 +21,8 @@ import numpy as np
 
 from designer.core import Design, analyze
 
-from .grad import UNIFORM_OPS, VJP_OPS, Vjp, uniform_weights
+from .functions import UNIFORM_OPS, VJP_OPS
+from .grad import Vjp, uniform_weights
 from .graph import Step, compile_design
 from .runner import Runner
 from .weights import expected_shapes

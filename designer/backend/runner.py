@@ -4,7 +4,7 @@
 nested ones too (``[C, H, W]`` maps or ``[F]`` vectors, float32). After ``runner.update(new_design)``
 the next ``run`` recomputes only the steps at and after the first changed one (see
 :mod:`.graph`); ``kernel_calls`` counts the layers actually computed. A run can be cancelled
-between layers and reports progress ``(i, n, layer name)``.
+between layers and, through :mod:`.cancel`, inside long kernels; it reports progress ``(i, n, layer name)``.
 """
 
 from __future__ import annotations
@@ -17,15 +17,16 @@ import numpy as np
 
 from designer.core import Design
 
+from .cancel import Cancelled, cancellable
 from .graph import Step, compile_design, first_change
 from .graph import signatures as step_signatures
 from .kernels._util import BufferPool, using_pool
 from .layer_ops import LAYER_OPS
 from .weights import (
-    PARAMETRIC,
     Weights,
     check_weights,
     expected_shapes,
+    has_weights,
     init_layer,
     input_shapes,
     layer_weight_shapes,
@@ -61,10 +62,6 @@ def reclaim(stale: list[np.ndarray]) -> BufferPool:
 
 class RunError(ValueError):
     """A layer failed to run; the message names the layer."""
-
-
-class Cancelled(Exception):
-    """The run was cancelled between two layers; outputs computed so far stay cached."""
 
 
 class Runner:
@@ -143,7 +140,7 @@ class Runner:
         self._sig_weights = dict(self._weights)
         self.last_computed, self.last_timings = [], {}
         n = len(self._steps)
-        with using_pool(pool):
+        with using_pool(pool), cancellable(cancel):  # long kernels call cancel.check_cancel() between chunks
             for i in range(start, n):
                 if cancel is not None and cancel():
                     raise Cancelled(f"cancelled before layer {i + 1} of {n}")
@@ -206,9 +203,9 @@ class Runner:
         new: Weights = {}
         keys: dict[str, tuple] = {}
         for _, layer in self._design.walk():
-            if layer.type not in PARAMETRIC:
+            if not has_weights(layer):
                 continue
-            init = repr(layer.hp.get("init")) if layer.type == "Conv2d" else ""
+            init = repr(layer.hp.get("init"))  # a kernel preset or PReLU's starting slope
             old = self._init_keys.get(layer.name)
             shapes = layer_weight_shapes(layer, in_shapes[layer.name])
             tensors = {k: self._weights[k] for k in shapes if k in self._weights}
@@ -222,5 +219,5 @@ class Runner:
         self._weights, self._init_keys = new, keys
 
     def _mark_loaded(self, design: Design) -> None:
-        self._init_keys = {layer.name: ("loaded", repr(layer.hp.get("init")) if layer.type == "Conv2d" else "")
-                           for _, layer in design.walk() if layer.type in PARAMETRIC}
+        self._init_keys = {layer.name: ("loaded", repr(layer.hp.get("init")))
+                           for _, layer in design.walk() if has_weights(layer)}

@@ -1,14 +1,14 @@
 """Layer weights in PyTorch ``state_dict`` layout, keyed ``"<layer name>.<tensor>"``.
 
-* Conv2d ``weight [C_out, C_in/g, kh, kw]`` (OIHW), ConvTranspose2d ``weight [C_in, C_out/g, kh, kw]``,
-  Linear ``weight [out, in]``, each with ``bias [C_out]`` when the layer has one;
-* BatchNorm2d ``weight``/``bias [C]`` (affine) and ``running_mean``/``running_var [C]``;
-* PReLU ``weight [num_parameters]``.
+Which tensors a layer has, their shapes and how they start come from its spec (``LayerSpec.tensors``):
+e.g. Conv2d ``weight [C_out, C_in/g, kh, kw]`` (OIHW), ConvTranspose2d ``weight [C_in, C_out/g, kh, kw]``,
+Linear ``weight [out, in]``, BatchNorm2d/GroupNorm ``weight``/``bias [C]``, BatchNorm2d's buffers
+``running_mean``/``running_var [C]``, PReLU ``weight [num_parameters]``.
 
-Fresh weights are He-normal (``std = sqrt(2 / fan_in)``, ``fan_in = weight[0].size`` as PyTorch
-computes it), zero biases and identity BatchNorm statistics, from a generator seeded by
-``(seed, crc32(layer name))`` so that each layer's weights do not depend on the others. A
-Conv2d with ``"init": {"preset": [...]}`` gets its hand-made kernels instead.
+Fresh weights follow each tensor's ``init`` rule: He-normal (``std = sqrt(2 / fan_in)``, ``fan_in =
+weight[0].size`` as PyTorch computes it), zeros, ones or a hyperparameter's value, from a generator seeded by
+``(seed, crc32(layer name))`` so that each layer's weights do not depend on the others. A layer with
+``"init": {"preset": [...]}`` gets its hand-made kernels instead.
 """
 
 from __future__ import annotations
@@ -20,40 +20,33 @@ from pathlib import Path
 
 import numpy as np
 
-from designer.core import Design, Layer, analyze
+from designer.core import Design, Layer, analyze, get_spec
+from designer.core.spec import TensorSpec
 
 from .presets import preset_weight
 
 Weights = dict[str, np.ndarray]
-PARAMETRIC = ("Conv2d", "ConvTranspose2d", "Linear", "BatchNorm2d", "PReLU")
 
 
 class WeightsError(ValueError):
     """Weights that do not fit the design (one line naming the layer and both shapes)."""
 
 
+def layer_tensors(layer: Layer, in_shape: tuple[int, ...]) -> dict[str, TensorSpec]:
+    """``{key: TensorSpec}`` of one layer's tensors given its input shape (empty for parameter-free layers)."""
+    if not layer.spec.has_tensors:
+        return {}
+    return {f"{layer.name}.{t}": spec for t, spec in layer.spec.tensors(in_shape, layer.hp).items()}
+
+
 def layer_weight_shapes(layer: Layer, in_shape: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
     """``{key: shape}`` of one layer's tensors given its input shape (empty for parameter-free layers)."""
-    hp, name, t = layer.hp, layer.name, layer.type
-    shapes: dict[str, tuple[int, ...]] = {}
-    if t in ("Conv2d", "ConvTranspose2d"):
-        c_in, c_out, (kh, kw), g = in_shape[0], hp["out_channels"], hp["kernel_size"], hp["groups"]
-        shapes[f"{name}.weight"] = (c_out, c_in // g, kh, kw) if t == "Conv2d" else (c_in, c_out // g, kh, kw)
-        if hp["bias"]:
-            shapes[f"{name}.bias"] = (c_out,)
-    elif t == "Linear":
-        shapes[f"{name}.weight"] = (hp["out_features"], in_shape[0])
-        if hp["bias"]:
-            shapes[f"{name}.bias"] = (hp["out_features"],)
-    elif t == "BatchNorm2d":
-        c = in_shape[0]
-        if hp["affine"]:
-            shapes[f"{name}.weight"] = shapes[f"{name}.bias"] = (c,)
-        if hp["track_running_stats"]:
-            shapes[f"{name}.running_mean"] = shapes[f"{name}.running_var"] = (c,)
-    elif t == "PReLU":
-        shapes[f"{name}.weight"] = (hp["num_parameters"],)
-    return shapes
+    return {k: t.shape for k, t in layer_tensors(layer, in_shape).items()}
+
+
+def has_weights(layer: Layer) -> bool:
+    """Whether ``layer``'s type can own tensors (Branch rows sum their inner layers and own none)."""
+    return layer.spec.has_tensors
 
 
 def input_shapes(design: Design) -> dict[str, tuple[int, ...]]:
@@ -64,7 +57,7 @@ def input_shapes(design: Design) -> dict[str, tuple[int, ...]]:
     report = analyze(design)
     shapes: dict[str, tuple[int, ...]] = {}
     for row in report.rows:
-        if row.type not in PARAMETRIC:
+        if not get_spec(row.type).has_tensors:
             continue
         if row.input_shape is None or row.output_shape is None:
             errors = [i.message for i in report.issues if i.level == "error"] or ["shape unknown"]
@@ -78,7 +71,7 @@ def expected_shapes(design: Design) -> dict[str, tuple[int, ...]]:
     in_shapes = input_shapes(design)
     result: dict[str, tuple[int, ...]] = {}
     for _, layer in design.walk():
-        if layer.type in PARAMETRIC:
+        if has_weights(layer):
             result.update(layer_weight_shapes(layer, in_shapes[layer.name]))
     return result
 
@@ -89,27 +82,26 @@ def layer_rng(seed: int, name: str) -> np.random.Generator:
 
 
 def init_layer(layer: Layer, in_shape: tuple[int, ...], seed: int = 0) -> Weights:
-    """Fresh tensors for one layer (see the module docstring)."""
-    shapes = layer_weight_shapes(layer, in_shape)
-    out: Weights = {}
+    """Fresh tensors for one layer, each by its spec's ``init`` rule (see the module docstring)."""
+    tensors = layer_tensors(layer, in_shape)
     rng = layer_rng(seed, layer.name)
-    for key, shape in shapes.items():
-        tensor = key.rsplit(".", 1)[1]
-        if tensor == "weight" and layer.type in ("Conv2d", "ConvTranspose2d", "Linear"):
-            out[key] = _he_normal(rng, shape)
-        elif tensor in ("weight", "running_var"):
-            fill = layer.hp["init"] if layer.type == "PReLU" else 1.0
-            out[key] = np.full(shape, fill, np.float32)
-        else:
-            out[key] = np.zeros(shape, np.float32)
-    preset = layer.hp.get("init") if layer.type == "Conv2d" else None
-    if preset:
-        w = shapes[f"{layer.name}.weight"]
+    out: Weights = {key: _fresh(tensor, layer, rng) for key, tensor in tensors.items()}
+    preset = layer.hp.get("init")
+    if isinstance(preset, dict) and "preset" in preset:
+        w = tensors[f"{layer.name}.weight"].shape
         try:
             out[f"{layer.name}.weight"] = preset_weight(preset["preset"], w[0], w[1], w[2:])
         except ValueError as exc:
             raise WeightsError(f"layer '{layer.name}': {exc}") from None
     return out
+
+
+def _fresh(tensor: TensorSpec, layer: Layer, rng: np.random.Generator) -> np.ndarray:
+    if tensor.init == "he_normal":
+        return _he_normal(rng, tensor.shape)
+    if tensor.init.startswith("hp:"):
+        return np.full(tensor.shape, layer.hp[tensor.init[3:]], np.float32)
+    return (np.ones if tensor.init == "ones" else np.zeros)(tensor.shape, np.float32)
 
 
 def _he_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -125,7 +117,7 @@ def init_weights(design: Design, seed: int = 0) -> Weights:
     in_shapes = input_shapes(design)
     weights: Weights = {}
     for _, layer in design.walk():
-        if layer.type in PARAMETRIC:
+        if has_weights(layer):
             weights.update(init_layer(layer, in_shapes[layer.name], seed))
     return weights
 

@@ -13,8 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from .design import Design, Layer
+from .spec import TRANSPARENT
 
-PASS_THROUGH = {"ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "Sigmoid", "Tanh", "BatchNorm2d", "Dropout"}
+
+def _transparent(layer: Layer) -> bool:
+    """Advice looks through activations, normalisations and dropout (the spec's ``transparent`` trait)."""
+    return layer.spec.has(TRANSPARENT)
+
 MANY_CHANNELS = 256  # a 3×3 conv on at least this many input channels earns the 1×1-reduction hint
 
 
@@ -36,6 +41,7 @@ def design_advice(design: Design, rows, input_shape) -> list[Issue]:
         row.issues += _large_kernel_advice(design.get(row.path), row, first=index == 0)
     for seq in _sequences(design.layers):
         _reduction_advice(seq, by_name)
+        _redundant_bias_advice(seq, by_name)
         for run in _dilated_runs(seq):
             for group in _sawtooth_groups(run):
                 by_name[group[-1].name].issues += hdc_advice([layer.hp["dilation"][0] for layer in group],
@@ -87,6 +93,23 @@ def _nonlinearities(n: int) -> str:
     return f"{n} nonlinearit{'y' if n == 1 else 'ies'}"
 
 
+# --- a bias the next layer removes -------------------------------------------------------------
+def _redundant_bias_advice(seq: tuple[Layer, ...], by_name) -> None:
+    """A conv with bias right before a layer that subtracts each channel's mean (BatchNorm2d; GroupNorm with
+    one channel per group): the bias is removed again, so ``bias=False`` saves ``C_out`` parameters."""
+    for conv, after in zip(seq, seq[1:]):
+        if conv.type not in ("Conv2d", "ConvTranspose2d") or not conv.hp["bias"]:
+            continue
+        row, next_row = by_name[conv.name], by_name[after.name]
+        if row.output_shape is None or next_row.output_shape is None:
+            continue
+        if after.spec.cancels_bias(row.output_shape, after.hp):
+            c = conv.hp["out_channels"]
+            row.issues.append(Issue("hint", f"the bias is redundant: the {after.type} right after subtracts each "
+                                            f"channel's mean, which removes it; set bias to false and save "
+                                            f"{_fmt(c)} parameters", conv.name))
+
+
 # --- 1×1 reductions ------------------------------------------------------------------------------
 def _reduction_advice(seq: tuple[Layer, ...], by_name) -> None:
     previous_conv: Layer | None = None
@@ -96,7 +119,7 @@ def _reduction_advice(seq: tuple[Layer, ...], by_name) -> None:
             if row.output_shape is not None and _wants_reduction(layer, row, previous_conv):
                 row.issues.append(_reduction_issue(layer, row))
             previous_conv = layer
-        elif layer.type not in PASS_THROUGH:
+        elif not _transparent(layer):
             previous_conv = None
 
 
@@ -125,7 +148,7 @@ def _dilated_runs(seq: tuple[Layer, ...]) -> Iterator[list[Layer]]:
     """Maximal runs of ≥ 2 stride-1 square convs (activations/BN between allowed) with some dilation > 1."""
     run: list[Layer] = []
     for layer in list(seq) + [None]:  # type: ignore[list-item]
-        if layer is not None and layer.type in PASS_THROUGH:
+        if layer is not None and _transparent(layer):
             continue
         is_candidate = (layer is not None and layer.type == "Conv2d" and layer.hp["stride"] == (1, 1)
                         and layer.hp["dilation"][0] == layer.hp["dilation"][1]

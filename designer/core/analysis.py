@@ -42,6 +42,7 @@ class LayerRow:
     issues: list[Issue] = field(default_factory=list)
     inputs: tuple[int, ...] = ()  # tensor ids consumed (for liveness)
     output: int = -1  # tensor id produced
+    hp: dict[str, Any] = field(default_factory=dict)  # the layer's hyperparameters (memory model)
 
     @property
     def receptive_field(self):
@@ -121,7 +122,7 @@ class _Walker:
 
     def _row(self, layer: Layer, shape, depth: int, path: LayerPath) -> LayerRow:
         return LayerRow(name=layer.name, type=layer.type, path=path, depth=depth, label=layer.label,
-                        input_shape=shape)
+                        input_shape=shape, hp=layer.hp)
 
     def _finish(self, row: LayerRow, out_shape, rf, inputs: tuple[int, ...]):
         row.output_shape, row.rf, row.inputs = out_shape, rf, inputs
@@ -165,29 +166,44 @@ class _Walker:
 
 
 def _merge_shapes(merge: str, shapes: list[Shape | None], row: LayerRow) -> Shape | None:
+    """The merged shape, or ``None`` with an error on ``row`` naming the branch and the dimension."""
     if any(s is None for s in shapes):
         return None
-    first = shapes[0]
+    merged = shapes[0]
     for k, s in enumerate(shapes[1:], start=2):
-        problem = _mismatch(merge, first, s)
-        if problem:
-            row.issues.append(Issue("error", f"cannot {merge} branch {k} ({fmt_shape(s)}) with branch 1 "
-                                             f"({fmt_shape(first)}): {problem}", row.name))
+        result = merge_shape(merge, merged, s)
+        if isinstance(result, str):
+            row.issues.append(Issue("error", f"cannot {merge} branch {k} ({fmt_shape(s)}) with branches 1–{k - 1} "
+                                             f"({fmt_shape(merged)}): {result}" if k > 2 else
+                                    f"cannot {merge} branch {k} ({fmt_shape(s)}) with branch 1 "
+                                    f"({fmt_shape(merged)}): {result}", row.name))
             return None
-    if merge == "add":
-        return first
-    return (sum(s[0] for s in shapes),) + tuple(first[1:])
+        merged = result
+    return merged
 
 
-def _mismatch(merge: str, a: Shape, b: Shape) -> str:
+def merge_shape(merge: str, a: Shape, b: Shape) -> Shape | str:
+    """The shape of merging ``a`` and ``b``, or why they cannot merge.
+
+    ``concat``: channels (features) add up, the other sizes must agree. ``add``/``mul``: PyTorch broadcasting
+    (per dimension equal, or one of them 1: the result takes the other), e.g. ``64×56×56 · 64×1×1 → 64×56×56``.
+    """
     if len(a) != len(b):
-        return "one is a feature map and the other a flat vector"
-    names = ("channels", "heights", "widths") if len(a) == 3 else ("features",)
-    start = 1 if merge == "concat" else 0
-    for name, x, y in list(zip(names, a, b))[start:]:
-        if x != y:
-            return f"{name} differ ({y} vs {x})"
-    return ""
+        return "one is a feature map and the other a flat vector; insert a Flatten or pool before merging"
+    names = ("channels", "height", "width") if len(a) == 3 else ("features",)
+    if merge == "concat":
+        for name, x, y in list(zip(names, a, b))[1:]:
+            if x != y:
+                return f"{name}s differ ({y} vs {x}); concat joins channels, the other sizes must agree"
+        return (a[0] + b[0],) + tuple(a[1:])
+    out = []
+    for name, x, y in zip(names, a, b):
+        if x != y and 1 not in (x, y):
+            fix = ("a 1×1 projection conv on one branch to match the channels, or merge by concat" if name == "channels"
+                   else "a stride or pool on one branch to match the size, or make one of them 1 to broadcast")
+            return f"{name} differ ({y} vs {x}) and do not broadcast (sizes must be equal, or one of them 1); use {fix}"
+        out.append(max(x, y))
+    return tuple(out)
 
 
 def analyze(design: Design, batch_size: int = 1, dtype: str = "float32", optimizer: str = "sgd",

@@ -5,7 +5,20 @@ from __future__ import annotations
 from . import arithmetic as ar
 from .errors import LayerError
 from .params import ParamSpec
-from .spec import HP, LayerSpec, RFStep, Shape, fmt_once, fmt_pair, need_map, register
+from .spec import (
+    HP,
+    WEIGHTED,
+    LayerSpec,
+    RFStep,
+    Shape,
+    Tensors,
+    bias,
+    fmt_once,
+    fmt_pair,
+    need_map,
+    register,
+    weight,
+)
 
 IN_CHANNELS = ParamSpec("in_channels", "opt_int", None, "Channels of the input; inferred when absent, checked when given.")
 OUT_CHANNELS = ParamSpec("out_channels", "int", doc="Channels produced by the convolution (C_out).")
@@ -89,11 +102,23 @@ def _conv_shape(in_shape: Shape, hp: HP) -> Shape:
     return hp["out_channels"], out[0], out[1]
 
 
-def _conv_params(in_shape: Shape, hp: HP) -> tuple[int, int]:
-    """``(k_h·k_w·C_in/g + bias)·C_out``."""
+def _conv_tensors(in_shape: Shape, hp: HP) -> Tensors:
+    """``weight [C_out, C_in/g, k_h, k_w]`` (OIHW) and ``bias [C_out]``: ``(k_h·k_w·C_in/g + bias)·C_out``."""
+    c_out = hp["out_channels"]
+    tensors = {"weight": weight((c_out, in_shape[0] // hp["groups"], *hp["kernel_size"]))}
+    if hp["bias"]:
+        tensors["bias"] = bias((c_out,))
+    return tensors
+
+
+def _conv_params_text(in_shape: Shape, hp: HP) -> str:
     kh, kw = hp["kernel_size"]
-    per_filter = kh * kw * (in_shape[0] // hp["groups"]) + (1 if hp["bias"] else 0)
-    return per_filter * hp["out_channels"], 0
+    return f"({kh}·{kw}·{in_shape[0]}/{hp['groups']} + {int(hp['bias'])})·{hp['out_channels']}"
+
+
+def _conv_macs_text(i: Shape, o: Shape, hp: HP) -> str:
+    kh, kw = hp["kernel_size"]
+    return f"{o[0]}·{o[1]}·{o[2]}·({i[0]}/{hp['groups']})·{kh}·{kw}"
 
 
 def _conv_macs(in_shape: Shape, out_shape: Shape, hp: HP) -> int:
@@ -168,8 +193,10 @@ CONV2D = register(LayerSpec(
     ),
     shape_formula="H_out = floor((H + 2p − d(k−1) − 1)/s) + 1; 'same': ceil(H/s)",
     params_formula="(k_h·k_w·C_in/g + bias)·C_out",
-    shape=_conv_shape, count_params=_conv_params, macs=_conv_macs, rf=_conv_rf,
-    advice=_conv_advice, label=_conv_label,
+    shape=_conv_shape, tensors=_conv_tensors, macs=_conv_macs, rf=_conv_rf,
+    advice=_conv_advice, label=_conv_label, traits=frozenset({WEIGHTED}),
+    params_text=_conv_params_text, macs_text=_conv_macs_text,
+    default_params={"out_channels": 64, "kernel_size": 3, "padding": 1}, saves=("input",),
 ))
 
 
@@ -189,11 +216,23 @@ def _convt_shape(in_shape: Shape, hp: HP) -> Shape:
     return hp["out_channels"], out[0], out[1]
 
 
-def _convt_params(in_shape: Shape, hp: HP) -> tuple[int, int]:
-    """``C_in·(C_out/g)·k_h·k_w + bias·C_out``."""
+def _convt_tensors(in_shape: Shape, hp: HP) -> Tensors:
+    """``weight [C_in, C_out/g, k_h, k_w]`` and ``bias [C_out]``: ``C_in·(C_out/g)·k_h·k_w + bias·C_out``."""
+    c_out = hp["out_channels"]
+    tensors = {"weight": weight((in_shape[0], c_out // hp["groups"], *hp["kernel_size"]))}
+    if hp["bias"]:
+        tensors["bias"] = bias((c_out,))
+    return tensors
+
+
+def _convt_params_text(in_shape: Shape, hp: HP) -> str:
     kh, kw = hp["kernel_size"]
-    weights = in_shape[0] * (hp["out_channels"] // hp["groups"]) * kh * kw
-    return weights + (hp["out_channels"] if hp["bias"] else 0), 0
+    return f"{in_shape[0]}·({hp['out_channels']}/{hp['groups']})·{kh}·{kw} + {int(hp['bias'])}·{hp['out_channels']}"
+
+
+def _convt_macs_text(i: Shape, o: Shape, hp: HP) -> str:
+    kh, kw = hp["kernel_size"]
+    return f"{i[0]}·{i[1]}·{i[2]}·({hp['out_channels']}/{hp['groups']})·{kh}·{kw}"
 
 
 def _convt_macs(in_shape: Shape, out_shape: Shape, hp: HP) -> int:
@@ -224,5 +263,7 @@ CONV_TRANSPOSE2D = register(LayerSpec(
     ),
     shape_formula="H_out = (H − 1)s − 2p + d(k−1) + output_padding + 1",
     params_formula="C_in·(C_out/g)·k_h·k_w + bias·C_out",
-    shape=_convt_shape, count_params=_convt_params, macs=_convt_macs, rf=_convt_rf, label=_conv_label,
+    shape=_convt_shape, tensors=_convt_tensors, macs=_convt_macs, rf=_convt_rf, label=_conv_label,
+    traits=frozenset({WEIGHTED}), params_text=_convt_params_text, macs_text=_convt_macs_text,
+    default_params={"out_channels": 64, "kernel_size": 2, "stride": 2}, saves=("input",),
 ))

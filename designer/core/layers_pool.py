@@ -82,7 +82,8 @@ register(LayerSpec(
     params=(KERNEL, STRIDE, PADDING,
             ParamSpec("dilation", "pair", 1, "Spacing between window elements. Default: 1"), CEIL),
     shape_formula=POOL_FORMULA, shape=_pool_shape_for("MaxPool2d"), rf=_pool_rf, advice=_pool_advice,
-    label=_pool_label, finalize=_resolve_stride,
+    label=_pool_label, finalize=_resolve_stride, default_params={"kernel_size": 2},
+    saves=("input", "indices"),
 ))
 
 register(LayerSpec(
@@ -91,7 +92,8 @@ register(LayerSpec(
     params=(KERNEL, STRIDE, PADDING, CEIL,
             ParamSpec("count_include_pad", "bool", True, "Count padded zeros in the mean. Default: true")),
     shape_formula=POOL_FORMULA, shape=_pool_shape_for("AvgPool2d"), rf=_pool_rf, advice=_pool_advice,
-    label=_pool_label, finalize=_resolve_stride,
+    label=_pool_label, finalize=_resolve_stride, default_params={"kernel_size": 2},
+    saves=("input",),
 ))
 
 
@@ -113,7 +115,8 @@ for _name, _what in (("AdaptiveAvgPool2d", "mean"), ("AdaptiveMaxPool2d", "maxim
             "bin i covers [floor(i·H/o), ceil((i+1)·H/o)).",
         params=(ParamSpec("output_size", "pair", doc="Output H×W (o or [o_h, o_w])."),),
         shape_formula="(C, o_h, o_w)", shape=_adaptive_shape_for(_name), rf=_adaptive_rf,
-        label=lambda hp: f"→ {fmt_pair(hp['output_size'])}",
+        label=lambda hp: f"→ {fmt_pair(hp['output_size'])}", default_params={"output_size": 1},
+        saves=("input", "indices") if _what == "maximum" else ("input",),
     ))
 
 
@@ -130,4 +133,5 @@ register(LayerSpec(
             ParamSpec("mode", "choice", "max", "Pooling per bin: max or avg. Default: max", choices=("max", "avg"))),
     shape_formula="(C·Σ n²,)", shape=_spp_shape, rf=lambda in_shape, hp: GLOBAL,
     label=lambda hp: f"{hp['mode']} {list(hp['levels'])}",
+    saves=lambda hp: ("input", "indices") if hp["mode"] == "max" else ("input",),
 ))

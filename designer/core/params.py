@@ -36,7 +36,8 @@ class ParamSpec:
     ``kind`` is one of: ``int``, ``pair`` (int or ``[h, w]``), ``opt_int``, ``opt_pair``
     (``None`` allowed), ``padding`` (pair or ``"same"``/``"valid"``), ``float``, ``scale``
     (number or pair of numbers), ``bool``, ``choice``, ``levels`` (list of positive ints),
-    ``init`` (kernel initialisation object).
+    ``init`` (kernel initialisation object), ``pad4`` (int or ``[left, right, top, bottom]``, PyTorch's
+    ``ZeroPad2d`` order).
     """
 
     name: str
@@ -64,6 +65,8 @@ class ParamSpec:
             return pair(value)
         if self.kind == "padding":
             return value if isinstance(value, str) else pair(value)
+        if self.kind == "pad4":
+            return tuple(int(v) for v in value) if isinstance(value, (list, tuple)) else (int(value),) * 4
         if self.kind == "scale":
             return tuple(float(v) for v in value) if isinstance(value, (list, tuple)) else (float(value),) * 2
         if self.kind == "float":
@@ -101,6 +104,14 @@ class ParamSpec:
                 raise ValueError(f"must be an integer, an [h, w] pair, 'same' or 'valid', got {value!r}")
             return
         self._check_pair(value)
+
+    def _check_pad4(self, value: Any) -> None:
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if isinstance(value, (list, tuple)) and len(value) != 4:
+            raise ValueError(f"must be {self._bound_text()} or a [left, right, top, bottom] list, got {value!r}")
+        if not all(_is_int(v) and v >= self.minimum for v in items):
+            raise ValueError(f"must be {self._bound_text()} or a [left, right, top, bottom] list of them, "
+                             f"got {value!r}")
 
     def _check_float(self, value: Any) -> None:
         if not _is_number(value) or not math.isfinite(value):

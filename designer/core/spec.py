@@ -1,9 +1,13 @@
 """The layer registry: one ``LayerSpec`` per layer type.
 
-A spec knows a type's hyperparameters (names, defaults and docs are PyTorch's), its output
-shape formula, its parameter/buffer count, its MACs, how it changes the receptive field, its
-own advice, and its one-line label. Adding a layer type means adding one ``register(...)``
-call in a ``layers_*`` module (and one kernel in the backend).
+A spec knows everything the core knows about a type: its hyperparameters (names, defaults and
+docs are PyTorch's), its output shape and the formula text, its weight tensors (``state_dict``
+suffixes, shapes, buffer or not, how they start; the parameter count is derived from them), its
+MACs, how it changes the receptive field, its own advice, its one-line label, the inspector's
+formulas with the numbers filled in, its starting hyperparameters, and its *traits* (facts other
+modules ask instead of keeping lists of type names). Adding a layer type means one ``register(...)``
+call in a ``layers_*`` module, one record in the backend (``designer.backend.functions``) and their
+tests; ``tests/test_registry.py`` fails when any piece is missing.
 
 Shapes are tuples: ``(C, H, W)`` for feature maps, ``(F,)`` for vectors.
 """
@@ -41,10 +45,6 @@ IDENTITY = None  # rf() result for layers that do not change the receptive field
 GLOBAL = "global"  # rf() result for layers after which every output sees the whole input
 
 
-def _no_params(in_shape: Shape, hp: HP) -> tuple[int, int]:
-    return 0, 0
-
-
 def _no_macs(in_shape: Shape, out_shape: Shape, hp: HP) -> int:
     return 0
 
@@ -61,6 +61,42 @@ def _same_shape(in_shape: Shape, hp: HP) -> Shape:
     return in_shape
 
 
+def _no_text(*args: Any) -> str:
+    return ""
+
+
+# --- traits: what other modules ask about a type ---------------------------------------------
+ELEMENTWISE = "elementwise"
+"""``y = f(x)`` element by element (an activation): the inspector plots f and f′ over [−6, 6]."""
+UNIFORM_IDENTITY = "uniform_identity"
+"""The identity in the "uniform" network of Luo et al. (nonlinearities and normalisations)."""
+TRANSPARENT = "transparent"
+"""Design advice looks through it: it keeps the channels and the spatial grid (activation, norm, dropout)."""
+WEIGHTED = "weighted"
+"""Multiplies by a weight tensor (MACs > 0): all ones in the uniform network."""
+INPLACE = "inplace"
+"""Has PyTorch's ``inplace`` switch (the output may overwrite the input)."""
+TRAITS = frozenset({ELEMENTWISE, UNIFORM_IDENTITY, TRANSPARENT, WEIGHTED, INPLACE})
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """One tensor of a layer's ``state_dict``: its shape, whether it is a buffer (not trained), and how a
+    fresh one starts: ``"he_normal"`` (``N(0, 2/fan_in)``), ``"zeros"``, ``"ones"``, or ``"hp:<name>"``
+    (filled with that hyperparameter's value, e.g. PReLU's ``init``)."""
+
+    shape: Shape
+    init: str = "zeros"
+    buffer: bool = False
+
+
+Tensors = dict[str, TensorSpec]
+
+
+def _no_tensors(in_shape: Shape, hp: HP) -> Tensors:
+    return {}
+
+
 @dataclass(frozen=True)
 class LayerSpec:
     """Everything the core knows about one layer type."""
@@ -71,13 +107,48 @@ class LayerSpec:
     params: tuple[ParamSpec, ...] = ()
     shape_formula: str = "output shape = input shape"
     shape: Callable[[Shape, HP], Shape] = _same_shape
-    count_params: Callable[[Shape, HP], tuple[int, int]] = _no_params
+    tensors: Callable[[Shape, HP], Tensors] = _no_tensors
     macs: Callable[[Shape, Shape, HP], int] = _no_macs
     rf: Callable[[Shape, HP], Any] = _no_rf
     advice: Callable[[Shape, Shape, HP], Advice] = _no_advice
     label: Callable[[HP], str] = field(default=lambda hp: "")
     params_formula: str = ""
     finalize: Callable[[HP], HP] = field(default=lambda hp: hp)
+    traits: frozenset[str] = frozenset()
+    params_text: Callable[[Shape, HP], str] = _no_text
+    """The parameter count with the numbers filled in, e.g. ``(3·3·64/1 + 1)·128``."""
+    macs_text: Callable[[Shape, Shape, HP], str] = _no_text
+    """The MAC count with the numbers filled in, e.g. ``128·56·56·(64/1)·3·3``."""
+    default_params: dict[str, Any] = field(default_factory=dict)
+    """Hyperparameters a new layer starts with (the palette), beyond the spec defaults."""
+    cancels_bias: Callable[[Shape, HP], bool] = field(default=lambda in_shape, hp: False)
+    """Whether a per-channel bias added right before this layer is removed by it (BatchNorm)."""
+    saves: tuple[str, ...] | Callable[[HP], tuple[str, ...]] = ()
+    """What autograd keeps for this layer's backward in PyTorch (train mode), besides its weights, as
+    :data:`SAVED_KINDS` (or a function of the hyperparameters giving them); see :func:`saved_kinds`."""
+
+    def __post_init__(self) -> None:
+        unknown = set(self.traits) - TRAITS
+        if unknown:
+            raise ValueError(f"{self.type}: unknown traits {sorted(unknown)}")
+
+    def has(self, trait: str) -> bool:
+        return trait in self.traits
+
+    @property
+    def has_tensors(self) -> bool:
+        """Whether the type can own ``state_dict`` tensors (for some hyperparameters)."""
+        return self.tensors is not _no_tensors
+
+    def count_params(self, in_shape: Shape, hp: HP) -> tuple[int, int]:
+        """``(trainable, buffers)`` element counts, summed over :attr:`tensors`."""
+        trainable = buffers = 0
+        for tensor in self.tensors(in_shape, hp).values():
+            if tensor.buffer:
+                buffers += numel(tensor.shape)
+            else:
+                trainable += numel(tensor.shape)
+        return trainable, buffers
 
     def param(self, name: str) -> ParamSpec:
         return next(p for p in self.params if p.name == name)
@@ -88,6 +159,29 @@ class LayerSpec:
             p.name: p.normalize(user_params.get(p.name, p.default))
             for p in self.params
         })
+
+
+SAVED_KINDS = {
+    "input": "the layer's input tensor (one tensor saved by two layers counts once)",
+    "output": "the layer's output tensor",
+    "input_copy": "a copy of the input taken by an in-place op whose backward needs the original",
+    "indices": "int64 positions of the maxima, one per output element",
+    "mask": "the dropout mask, one element per input element (float, already scaled)",
+    "stats": "per-channel (BatchNorm) or per-image-and-group (GroupNorm) mean and 1/std",
+    "work": "an input-sized intermediate of a composite op (LocalResponseNorm)",
+    "operands": "every merged operand (a multiplication needs both factors)",
+}
+"""The vocabulary of :attr:`LayerSpec.saves`."""
+
+
+def inplace_saves(normal: tuple[str, ...], inplace: tuple[str, ...]) -> Callable[[HP], tuple[str, ...]]:
+    """``saves`` of a type with an ``inplace`` switch: ``inplace`` when it is on, else ``normal``."""
+    return lambda hp: inplace if hp.get("inplace") else normal
+
+
+def saved_kinds(spec: LayerSpec, hp: HP) -> tuple[str, ...]:
+    """``spec.saves`` resolved for these hyperparameters."""
+    return spec.saves(hp) if callable(spec.saves) else spec.saves
 
 
 LAYER_SPECS: dict[str, LayerSpec] = {}
@@ -101,6 +195,31 @@ def register(spec: LayerSpec) -> LayerSpec:
 
 def get_spec(type_name: str) -> LayerSpec:
     return LAYER_SPECS[type_name]
+
+
+def types_with(trait: str) -> frozenset[str]:
+    """The registered types that have ``trait``."""
+    return frozenset(t for t, spec in LAYER_SPECS.items() if trait in spec.traits)
+
+
+def weight(shape: Shape) -> TensorSpec:
+    """A trained weight that starts He-normal."""
+    return TensorSpec(tuple(shape), "he_normal")
+
+
+def bias(shape: Shape) -> TensorSpec:
+    """A trained bias (or BN β) that starts at zero."""
+    return TensorSpec(tuple(shape), "zeros")
+
+
+def gamma(shape: Shape) -> TensorSpec:
+    """A normalisation scale γ that starts at one."""
+    return TensorSpec(tuple(shape), "ones")
+
+
+def count_text(value: int) -> str:
+    """``802816`` → ``802,816``."""
+    return f"{value:,}"
 
 
 # --- helpers shared by the layer modules ------------------------------------------------------

@@ -7,25 +7,23 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from ..backend.grad import VJP_OPS
-from ..backend.layer_ops import LAYER_OPS
+from ..backend.functions import LAYER_OPS, VJP_OPS
+from ..backend.weights import init_layer
 from ..core import Layer
+from ..core.spec import ELEMENTWISE
 from .document import DesignDocument
 from .inspector_branch import BranchEditor
 from .kernel_presets import KernelPresetPicker
 
-ACTIVATIONS = ("ReLU", "ReLU6", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "PReLU")
 X_RANGE = (-6.0, 6.0)
 
 
 def activation_curves(layer: Layer, n: int = 601) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``x``, ``f(x)`` and ``f'(x)`` over [−6, 6] computed by the backend's own forward and VJP kernels."""
     x = np.linspace(*X_RANGE, n, dtype=np.float32)
-    inputs = [x.reshape(1, 1, n)]
-    weights = {}
-    if layer.type == "PReLU":
-        weights[f"{layer.name}.weight"] = np.full(layer.hp["num_parameters"], layer.hp["init"], np.float32)
-        inputs = [np.repeat(inputs[0], layer.hp["num_parameters"], axis=0)]
+    channels = layer.hp.get("num_parameters", 1)  # a per-channel activation (PReLU) sees one row per channel
+    inputs = [np.repeat(x.reshape(1, 1, n), channels, axis=0)]
+    weights = init_layer(layer, inputs[0].shape)
     y = LAYER_OPS[layer.type](layer, inputs, weights)
     grads, _ = VJP_OPS[layer.type](layer, inputs, y, np.ones_like(y), weights, params=False)
     return x, y[0, 0], grads[0][0, 0]
@@ -66,8 +64,13 @@ class ActivationPlot(QGroupBox):
                           if saturated > 1 else "f′ never vanishes on [−6, 6].")
 
 
-EXTRAS: dict[str, type] = {**{t: ActivationPlot for t in ACTIVATIONS}, "Conv2d": KernelPresetPicker,
-                         "Branch": BranchEditor}
+EXTRAS: dict[str, type] = {"Conv2d": KernelPresetPicker, "Branch": BranchEditor}
+"""Sections for one layer type; every elementwise activation (the spec's trait) gets the :class:`ActivationPlot`."""
+
+
+def section_class(layer: Layer) -> type | None:
+    """The extra section for ``layer``, if its type has one."""
+    return ActivationPlot if layer.spec.has(ELEMENTWISE) else EXTRAS.get(layer.type)
 
 
 class LayerExtras(QWidget):
@@ -91,7 +94,7 @@ class LayerExtras(QWidget):
 
     def _on_document_change(self) -> None:
         layer = self.document.selected_layer
-        cls = EXTRAS.get(layer.type) if layer is not None else None
+        cls = section_class(layer) if layer is not None else None
         for other, widget in self.sections.items():
             widget.setVisible(other is cls)
         if cls is not None:

@@ -23,7 +23,7 @@ def as_dict(layers: list[dict], c: int = 3, h: int = 20, w: int = 20, name: str 
 
 
 def mini_dict() -> dict:
-    """Every layer type, branches (concat with an identity branch, add), nested once."""
+    """Every layer type, branches (concat with an identity branch, add, a squeeze-excitation mul), nested once."""
     inception = layer("Branch", "mix", merge="concat", branches=[
         [conv("mix_1x1", 4, 1)],
         [conv("mix_dw", 8, 3, padding=1, groups=8, bias=False), layer("ReLU6", "mix_relu6")],
@@ -40,6 +40,18 @@ def mini_dict() -> dict:
         layer("BatchNorm2d", "stem_bn"),
         layer("LeakyReLU", "stem_act", negative_slope=0.1),
         inception, residual,
+        conv("mod_conv", 12, 1),
+        layer("GroupNorm", "mod_gn", num_groups=4),
+        layer("SiLU", "mod_silu"),
+        layer("Branch", "mod_se", merge="mul", branches=[
+            [],
+            [layer("AdaptiveAvgPool2d", "se_pool", output_size=1), conv("se_reduce", 3, 1),
+             layer("Hardswish", "se_act"), conv("se_expand", 12, 1), layer("Hardsigmoid", "se_gate")],
+        ]),
+        layer("GELU", "mod_gelu", approximate="tanh"),
+        layer("ZeroPad2d", "mod_pad", padding=[1, 0, 2, 1]),
+        layer("Identity", "mod_id"),
+        layer("ReLU", "mod_relu"),
         layer("LocalResponseNorm", "lrn", size=5, alpha=0.01, beta=0.75, k=2.0),
         layer("ConvTranspose2d", "up", out_channels=6, kernel_size=3, stride=2, padding=1, output_padding=1),
         layer("ELU", "up_act"),
@@ -50,8 +62,10 @@ def mini_dict() -> dict:
         layer("Branch", "heads", merge="concat", branches=[
             [layer("SpatialPyramidPool2d", "spp", levels=[3, 1], mode="max")],
             [layer("AdaptiveAvgPool2d", "gap", output_size=2), layer("Flatten", "gap_flat")],
+            [layer("AdaptiveMaxPool2d", "gmp", output_size=1), layer("Flatten", "gmp_flat")],
         ]),
         layer("Linear", "fc", out_features=10),
+        layer("GELU", "fc_gelu"),
         layer("Sigmoid", "gate"),
         layer("Linear", "fc2", out_features=5, bias=False),
         layer("Softmax", "probs"),

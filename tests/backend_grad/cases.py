@@ -173,6 +173,21 @@ def linear(rng: Rng) -> tuple[dict, tuple]:
             (int(rng.integers(1, 20)),))
 
 
+def group_norm(rng: Rng) -> tuple[dict, tuple]:
+    g = int(rng.integers(1, 4))
+    shape = (g * int(rng.integers(1, 4)), int(rng.integers(1, 7)), int(rng.integers(1, 7)))
+    if rng.random() < 0.25:
+        shape = (shape[0],)
+    return ({"type": "GroupNorm", "num_groups": g, "affine": bool(rng.random() < 0.7),
+             "eps": float(rng.choice([1e-5, 1e-3]))}, shape)
+
+
+def zero_pad(rng: Rng) -> tuple[dict, tuple]:
+    padding = int(rng.integers(0, 3)) if rng.random() < 0.4 else [int(v) for v in rng.integers(0, 4, 4)]
+    return ({"type": "ZeroPad2d", "padding": padding},
+            (int(rng.integers(1, 4)), int(rng.integers(1, 7)), int(rng.integers(1, 7))))
+
+
 GENERATORS: dict[str, Callable[[Rng], tuple[dict, tuple]]] = {
     "Conv2d": conv2d,
     "ConvTranspose2d": conv_transpose2d,
@@ -195,8 +210,16 @@ GENERATORS: dict[str, Callable[[Rng], tuple[dict, tuple]]] = {
     "Flatten": simple("Flatten"),
     "Linear": linear,
     "Upsample": upsample,
+    "SiLU": simple("SiLU"),
+    "Hardswish": simple("Hardswish"),
+    "Hardsigmoid": simple("Hardsigmoid"),
+    "GELU": simple("GELU", approximate=lambda r: str(r.choice(["none", "tanh"]))),
+    "Identity": simple("Identity"),
+    "GroupNorm": group_norm,
+    "ZeroPad2d": zero_pad,
 }
-SCALE = {"ReLU6": 5.0, "Sigmoid": 3.0, "Tanh": 2.0, "ELU": 2.0}  # inputs that reach every regime
+SCALE = {"ReLU6": 5.0, "Sigmoid": 3.0, "Tanh": 2.0, "ELU": 2.0, "Hardswish": 4.0, "Hardsigmoid": 4.0, "GELU": 2.0,
+         "SiLU": 3.0}  # inputs that reach every regime
 
 
 def random_case(kind: str, rng: Rng) -> Case:

@@ -9,6 +9,8 @@ import torch
 
 from tests.oracle.torch_model import build_torch_model
 
+from .torch_ref_free import rel_error  # noqa: F401  (re-exported for the torch tests)
+
 
 def _untracked_batch_norms(layers: list) -> list[str]:
     """Drop ``track_running_stats`` (the oracle does not know it) and return the names where it was false."""
@@ -52,9 +54,3 @@ def torch_grads(design: dict, weights: dict[str, np.ndarray], x: np.ndarray, gy:
     (y * torch.from_numpy(gy.astype(np.float64)).reshape(y.shape)).sum().backward()
     params = {k: p.grad.numpy() for k, p in model.named_parameters() if p.grad is not None}
     return xt.grad.numpy().reshape(x.shape), params, y.detach().numpy().reshape(gy.shape)
-
-
-def rel_error(ours: np.ndarray, ref: np.ndarray) -> float:
-    """``max|a − b| / max|b|`` (the error relative to the reference's scale)."""
-    scale = max(float(np.abs(ref).max(initial=0.0)), 1e-12)
-    return float(np.abs(np.asarray(ours, np.float64) - ref).max(initial=0.0)) / scale

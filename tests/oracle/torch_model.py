@@ -129,8 +129,8 @@ class Branch(nn.Module):
 
     def __init__(self, branches: list[list[nn.Module]], merge: str) -> None:
         super().__init__()
-        if merge not in ("concat", "add"):
-            raise ValueError(f"Branch merge must be 'concat' or 'add', got {merge!r}")
+        if merge not in ("concat", "add", "mul"):
+            raise ValueError(f"Branch merge must be 'concat', 'add' or 'mul', got {merge!r}")
         # object.__setattr__ bypasses nn.Module's registration of submodules.
         object.__setattr__(self, "_branch_modules", [list(b) for b in branches])
         self.merge = merge
@@ -156,13 +156,11 @@ def _merge(outs: list[torch.Tensor], merge: str) -> torch.Tensor:
                 raise ValueError(f"Branch concat: shapes {tuple(first.shape[1:])} and {tuple(o.shape[1:])} "
                                  "differ outside the channel/feature dimension")
         return torch.cat(outs, dim=1)
-    first = outs[0]
-    for o in outs[1:]:
-        if o.shape != first.shape:
-            raise ValueError(f"Branch add: shapes {tuple(first.shape[1:])} and {tuple(o.shape[1:])} differ")
-    total = first
-    for o in outs[1:]:
-        total = total + o
+    total = outs[0]
+    for o in outs[1:]:  # torch broadcasting (raises when the shapes do not broadcast)
+        if o.dim() != total.dim():
+            raise ValueError(f"Branch {merge}: a map and a vector ({tuple(total.shape[1:])}, {tuple(o.shape[1:])})")
+        total = total + o if merge == "add" else total * o
     return total
 
 
@@ -232,10 +230,13 @@ _ALLOWED: dict[str, set[str]] = {
     "BatchNorm2d": {"eps", "affine"},
     "LocalResponseNorm": {"size", "alpha", "beta", "k"},
     "Dropout": {"p"},
-    "ReLU": set(), "ReLU6": set(), "Sigmoid": set(), "Tanh": set(), "Softmax": set(), "Flatten": set(),
-    "LeakyReLU": {"negative_slope"},
+    "ReLU": {"inplace"}, "ReLU6": {"inplace"}, "Sigmoid": set(), "Tanh": set(), "Softmax": set(), "Flatten": set(),
+    "LeakyReLU": {"negative_slope", "inplace"},
     "PReLU": {"num_parameters", "init"},
-    "ELU": {"alpha"},
+    "ELU": {"alpha", "inplace"},
+    "SiLU": {"inplace"}, "Hardswish": {"inplace"}, "Hardsigmoid": set(), "GELU": {"approximate"}, "Identity": set(),
+    "GroupNorm": {"num_groups", "num_channels", "eps", "affine"},
+    "ZeroPad2d": {"padding"},
     "Linear": {"out_features", "bias"},
     "Upsample": {"scale_factor", "mode", "align_corners"},
     "SpatialPyramidPool2d": {"levels", "mode"},
@@ -299,16 +300,23 @@ def _make_leaf(layer: dict, x: torch.Tensor) -> nn.Module:
         return nn.LocalResponseNorm(**hp)
     if t == "Dropout":
         return nn.Dropout(**hp)
-    if t == "ReLU":
-        return nn.ReLU()
-    if t == "ReLU6":
-        return nn.ReLU6()
+    simple = {"ReLU": nn.ReLU, "ReLU6": nn.ReLU6, "SiLU": nn.SiLU, "Hardswish": nn.Hardswish,
+              "Hardsigmoid": nn.Hardsigmoid, "GELU": nn.GELU, "Identity": nn.Identity}
+    if t in simple:  # inplace=False: the oracle keeps every layer's input (hooks read it)
+        return simple[t](**{k: v for k, v in hp.items() if k != "inplace"})
+    if t == "GroupNorm":
+        c = int(x.shape[1])
+        return nn.GroupNorm(hp["num_groups"], c, eps=hp.get("eps", 1e-5), affine=hp.get("affine", True))
+    if t == "ZeroPad2d":
+        need_map()
+        pad = hp["padding"]
+        return nn.ZeroPad2d(tuple(pad) if isinstance(pad, list) else pad)
     if t == "LeakyReLU":
-        return nn.LeakyReLU(**hp)
+        return nn.LeakyReLU(**{k: v for k, v in hp.items() if k != "inplace"})
     if t == "PReLU":
         return nn.PReLU(**hp)
     if t == "ELU":
-        return nn.ELU(**hp)
+        return nn.ELU(**{k: v for k, v in hp.items() if k != "inplace"})
     if t == "Sigmoid":
         return nn.Sigmoid()
     if t == "Tanh":

@@ -82,5 +82,3 @@ def conv_transpose2d_vjp(layer: Layer, xs: list[np.ndarray], y: np.ndarray, gy: 
         grads[key(layer, "bias")] = gy.sum(axis=(1, 2), dtype=np.float64).astype(np.float32)
     return [dx], grads
 
-
-CONV_VJPS = {"Conv2d": conv2d_vjp, "ConvTranspose2d": conv_transpose2d_vjp}

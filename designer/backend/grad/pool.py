@@ -151,12 +151,3 @@ def spp_vjp(layer: Layer, xs: list[np.ndarray], y: np.ndarray, gy: np.ndarray,
             weights: Mapping[str, np.ndarray], params: bool = True) -> Grads:
     """SpatialPyramidPool2d: the sum of the levels' adaptive VJPs."""
     return [spp_grad(xs[0], gy, layer.hp["levels"], layer.hp["mode"])], NO_PARAMS
-
-
-POOL_VJPS = {
-    "MaxPool2d": max_pool2d_vjp,
-    "AvgPool2d": avg_pool2d_vjp,
-    "AdaptiveAvgPool2d": adaptive_avg_pool2d_vjp,
-    "AdaptiveMaxPool2d": adaptive_max_pool2d_vjp,
-    "SpatialPyramidPool2d": spp_vjp,
-}

@@ -6,7 +6,7 @@
   weights ``1 − λ, λ``, separable), so its VJP scatter-adds ``ḡ`` (times the tap weights) back to those
   indices, one axis after the other. The indices never decrease along an axis, so each scatter is one
   ``np.add.reduceat`` over runs of equal indices.
-* Branch: concat splits ``ḡ`` along channels/features; add hands ``ḡ`` to every branch.
+* Branch merges: see ``designer.backend.functions.structure``.
 """
 
 from __future__ import annotations
@@ -83,20 +83,3 @@ def upsample_vjp(layer: Layer, xs: list[np.ndarray], y: np.ndarray, gy: np.ndarr
     align = hp["align_corners"]
     rows = _bilinear_axis(gy, linear_taps(w, ow, sw, align), w, axis=2)
     return [f32(_bilinear_axis(rows, linear_taps(h, oh, sh, align), h, axis=1))], NO_PARAMS
-
-
-def branch_vjp(layer: Layer, xs: list[np.ndarray], y: np.ndarray, gy: np.ndarray,
-               weights: Mapping[str, np.ndarray], params: bool = True) -> Grads:
-    """Branch: concat → ``ḡ`` split along axis 0 by the branches' sizes; add → ``ḡ`` to every branch."""
-    if layer.hp["merge"] == "concat":
-        bounds = np.cumsum([x.shape[0] for x in xs])[:-1]
-        return list(np.split(gy, bounds, axis=0)), NO_PARAMS
-    return [gy for _ in xs], NO_PARAMS
-
-
-STRUCTURE_VJPS = {
-    "Flatten": flatten_vjp,
-    "Linear": linear_vjp,
-    "Upsample": upsample_vjp,
-    "Branch": branch_vjp,
-}

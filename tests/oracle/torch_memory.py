@@ -1,0 +1,147 @@
+"""What PyTorch really allocates for one eager training step (or one no-grad forward) on CPU.
+
+Measured from the profiler's allocation events (``profile_memory=True``): every CPU allocation and
+free in time order. The reported peak is
+
+    peak = parameters + buffers + optimizer state + input + max over the step of Σ(allocated − freed)
+
+with the model in train mode (inference: eval mode under ``torch.no_grad()``), float32, after one
+warm-up step so the optimizer state already exists, and the gradients cleared with
+``zero_grad(set_to_none=True)`` (PyTorch's default) before the measured step. The loss is
+``output.mean()``. Optimizers: ``sgd`` = ``SGD(lr)``, ``momentum`` = ``SGD(lr, momentum=0.9)``,
+``adam`` = ``Adam(lr)`` (PyTorch's defaults otherwise: the per-tensor loop on CPU).
+
+``saved_tensors(module, x)`` lists what autograd keeps for one module's backward
+(``torch.autograd.graph.saved_tensors_hooks``), each as ``(role, numel, bytes per element)`` with
+role ``input`` / ``output`` / ``other`` (recognised by storage identity).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch.profiler import ProfilerActivity, profile
+
+from tests.oracle.torch_model import build_torch_model
+
+OPTIMIZERS = ("sgd", "momentum", "adam")
+
+
+@dataclass
+class Measurement:
+    """Bytes of one measured step; ``peak`` is the total the issue compares with."""
+
+    params: int
+    state: int
+    input: int
+    above: int  # peak of live bytes allocated during the step
+
+    @property
+    def peak(self) -> int:
+        return self.params + self.state + self.input + self.above
+
+
+def _optimizer(name: str, params: list[torch.Tensor]) -> torch.optim.Optimizer:
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=1e-3)
+    if name == "momentum":
+        return torch.optim.SGD(params, lr=1e-3, momentum=0.9)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=1e-3)
+    raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
+
+
+def _nbytes(tensors) -> int:
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
+def allocation_events(prof) -> list[tuple[int, int]]:
+    """``(time ns, bytes)`` of every CPU allocation (+) and free (−) in time order."""
+    events = [(e.start_ns(), e.nbytes()) for e in prof.profiler.kineto_results.events() if e.name() == "[memory]"]
+    return sorted(events, key=lambda ev: ev[0])
+
+
+def peak_above(events: list[tuple[int, int]]) -> int:
+    """max over prefixes of Σ bytes (0 if nothing is allocated)."""
+    live = peak = 0
+    for _, nbytes in events:
+        live += nbytes
+        peak = max(peak, live)
+    return peak
+
+
+def _input(design: dict, batch: int) -> torch.Tensor:
+    inp = design["input"]
+    return torch.randn(batch, int(inp["channels"]), int(inp["height"]), int(inp["width"]))
+
+
+def _profiled(fn) -> list[tuple[int, int]]:
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        fn()
+    return allocation_events(prof)
+
+
+def measure_training(design: dict, batch: int, optimizer: str = "sgd", model=None) -> Measurement:
+    """Peak of one training step (see the module docstring)."""
+    torch.manual_seed(0)
+    model = (model or build_torch_model(design)).train()
+    opt = _optimizer(optimizer, list(model.parameters()))
+    x = _input(design, batch)
+
+    def step() -> None:
+        opt.zero_grad(set_to_none=True)
+        model(x).mean().backward()
+        opt.step()
+
+    step()
+    opt.zero_grad(set_to_none=True)
+    params = _nbytes(model.parameters()) + _nbytes(model.buffers())
+    state = _nbytes(t for s in opt.state.values() for t in s.values() if torch.is_tensor(t) and t.dim() > 0)
+    above = peak_above(_profiled(step))
+    return Measurement(params, state, x.numel() * 4, above)
+
+
+def measure_inference(design: dict, batch: int, model=None) -> Measurement:
+    """Peak of one forward pass in eval mode under ``torch.no_grad()``."""
+    torch.manual_seed(0)
+    model = (model or build_torch_model(design)).eval()
+    x = _input(design, batch)
+
+    def forward() -> None:
+        with torch.no_grad():
+            model(x)
+
+    forward()
+    params = _nbytes(model.parameters()) + _nbytes(model.buffers())
+    return Measurement(params, 0, x.numel() * 4, peak_above(_profiled(forward)))
+
+
+def saved_tensors(module: torch.nn.Module, x: torch.Tensor) -> list[tuple[str, int, int]]:
+    """What autograd saves for ``module(x)`` in train mode: ``(role, numel, element size)``, parameters
+    left out, each storage once."""
+    module.train()
+    x = x.detach().requires_grad_(True)
+    params = {p.untyped_storage().data_ptr() for p in module.parameters()}
+    packed: list[torch.Tensor] = []
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        packed.append(t)
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        y = module(x.clone() if _is_inplace(module) else x)
+    roles, seen = [], set()
+    for t in packed:
+        ptr = t.untyped_storage().data_ptr()
+        if ptr in params or ptr in seen or t.numel() == 0:
+            continue
+        seen.add(ptr)
+        role = "output" if ptr == y.untyped_storage().data_ptr() else (
+            "input" if ptr == x.untyped_storage().data_ptr() else "other")
+        roles.append((role, t.numel(), t.element_size()))
+    return roles
+
+
+def _is_inplace(module: torch.nn.Module) -> bool:
+    return bool(getattr(module, "inplace", False))
