@@ -54,7 +54,10 @@ def _convt() -> st.SearchStrategy[dict]:
 SIMPLE = st.sampled_from([{"type": t} for t in ("ReLU", "Sigmoid", "BatchNorm2d", "Softmax", "Flatten")]
                          + [{"type": "AdaptiveAvgPool2d", "output_size": 2}, {"type": "Upsample", "scale_factor": 2},
                             {"type": "Linear", "out_features": 5}, {"type": "SpatialPyramidPool2d", "levels": [2, 1]},
-                            {"type": "LocalResponseNorm", "size": 3}])
+                            {"type": "LocalResponseNorm", "size": 3}, {"type": "AdaptiveAvgPool2d", "output_size": 1},
+                            {"type": "SiLU"}, {"type": "Hardswish"}, {"type": "Hardsigmoid"}, {"type": "Identity"},
+                            {"type": "GELU", "approximate": "tanh"}, {"type": "GroupNorm", "num_groups": 2},
+                            {"type": "ZeroPad2d", "padding": [1, 0, 2, 1]}])
 LAYER = st.one_of(_conv(), _conv(), _pool(), _convt(), SIMPLE)
 
 
@@ -64,7 +67,7 @@ def designs(draw) -> dict:
     if draw(st.booleans()):
         branches = draw(st.lists(st.lists(LAYER, max_size=2), min_size=2, max_size=3))
         layers.insert(draw(st.integers(0, len(layers))),
-                      {"type": "Branch", "merge": draw(st.sampled_from(["concat", "add"])), "branches": branches})
+                      {"type": "Branch", "merge": draw(st.sampled_from(["concat", "add", "mul"])), "branches": branches})
     return {"format": "cnn-designer/v1", "name": "random",
             "input": {"channels": draw(st.sampled_from([2, 4])), "height": draw(st.integers(1, 20)),
                       "width": draw(st.integers(1, 20))}, "layers": layers}
