@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from designer.core.files import atomic_write_bytes, open_regular
+
 from . import kernels as K
 from .sample_image import sample_image
 
@@ -37,6 +39,10 @@ def _qimage_reader() -> Any:
 def read_rgb(path: str | Path) -> np.ndarray:
     """An image file as RGB ``[3, H, W]`` float32 in ``[0, 1]``, upright as its EXIF orientation says."""
     QImage = _qimage()
+    try:
+        open_regular(path).close()  # a FIFO or a device would block or never end inside Qt
+    except OSError as exc:
+        raise ImageError(f"{path}: cannot read the image ({exc.strerror or exc})") from None
     reader = _qimage_reader()(str(path))
     reader.setAutoTransform(True)  # apply the EXIF orientation of camera JPEGs
     image = reader.read()
@@ -121,10 +127,29 @@ def contact_sheet(fmap: np.ndarray, gap: int = 1) -> np.ndarray:
     return sheet
 
 
-def save_gray_png(path: str | Path, pixels: np.ndarray) -> None:
-    """Write a uint8 ``[H, W]`` array as a grayscale PNG."""
+def png_bytes(pixels: np.ndarray) -> bytes:
+    """A uint8 ``[H, W]`` array encoded as a grayscale PNG."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
     QImage = _qimage()
     data = np.ascontiguousarray(pixels, np.uint8)
     image = QImage(data.data, data.shape[1], data.shape[0], data.strides[0], QImage.Format.Format_Grayscale8)
-    if not image.save(str(path), "PNG"):
-        raise ImageError(f"{path}: cannot write the PNG")
+    encoded = QByteArray()
+    buffer = QBuffer(encoded)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    ok = image.save(buffer, "PNG")
+    buffer.close()
+    if not ok:
+        raise ImageError(f"cannot encode a {data.shape[1]}×{data.shape[0]} PNG")
+    return bytes(encoded.data())
+
+
+def save_gray_png(path: str | Path, pixels: np.ndarray) -> None:
+    """Write a uint8 ``[H, W]`` array as a grayscale PNG at exactly ``path``, atomically
+    (:func:`designer.core.files.atomic_write_bytes`)."""
+    try:
+        atomic_write_bytes(path, png_bytes(pixels))
+    except ImageError as exc:
+        raise ImageError(f"{path}: {exc}") from None
+    except OSError as exc:
+        raise ImageError(f"{path}: cannot write the PNG ({exc.strerror or exc})") from None

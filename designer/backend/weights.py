@@ -13,16 +13,17 @@ weight[0].size`` as PyTorch computes it), zeros, ones or a hyperparameter's valu
 
 from __future__ import annotations
 
-import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import numpy as np
 
 from designer.core import Design, Layer, analyze, get_spec
+from designer.core.files import atomic_write
 from designer.core.spec import TensorSpec
 
+from .npz import READ_ERRORS, NpyReadError, open_npz
 from .presets import preset_weight
 
 Weights = dict[str, np.ndarray]
@@ -122,9 +123,60 @@ def init_weights(design: Design, seed: int = 0) -> Weights:
     return weights
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+VALUE_RULES: dict[str, tuple[float, str]] = {
+    "running_var": (0.0, "a variance cannot be negative"),  # tensor name → (smallest value allowed, why)
+}
+"""Per tensor name, the lowest value a tensor may hold (BatchNorm2d's ``running_var`` ≥ 0: ``sqrt(var + eps)``)."""
+
+
+def _where(arr: np.ndarray, bad: np.ndarray) -> str:
+    """``value at [i, j, …]`` of the first element where ``bad`` holds (for a message)."""
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    return f"{float(arr[index]):g} at {list(index)}"
+
+
+def check_values(arr: np.ndarray, layer: str, tensor: str) -> None:
+    """Refuse NaN or infinite values, values beyond float32's range (from float64 files) and values a tensor
+    cannot hold (:data:`VALUE_RULES`) with one line naming the layer and the tensor.
+
+    Two reductions (min and max, no temporary arrays); NaN propagates through both."""
+    if arr.size == 0 or arr.dtype.kind not in "f":
+        return
+    lo, hi = float(np.min(arr)), float(np.max(arr))
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise WeightsError(f"layer '{layer}': {tensor} holds NaN or infinite values "
+                           f"(first: {_where(arr, ~np.isfinite(arr))})")
+    if max(hi, -lo) > FLOAT32_MAX:
+        raise WeightsError(f"layer '{layer}': {tensor} holds values beyond float32's range (±{FLOAT32_MAX:.3g}) "
+                           f"(first: {_where(arr, np.abs(arr) > FLOAT32_MAX)})")
+    rule = VALUE_RULES.get(tensor)
+    if rule is not None and lo < rule[0]:
+        raise WeightsError(f"layer '{layer}': {tensor} holds values below {rule[0]:g} ({rule[1]}) "
+                           f"(first: {_where(arr, arr < rule[0])})")
+
+
+def check_header(key: str, dtype: np.dtype, shape: tuple[int, ...], expected: tuple[int, ...]) -> None:
+    """A tensor's dtype and shape against the design (from an array or from an ``.npy`` header alone)."""
+    layer, tensor = key.rsplit(".", 1)
+    if dtype.kind not in "biuf":
+        raise WeightsError(f"layer '{layer}': {tensor} is not numeric (dtype {dtype})")
+    if tuple(shape) != tuple(expected):
+        raise WeightsError(f"layer '{layer}': {tensor} has shape {list(shape)} but the design needs {list(expected)}")
+
+
+def _check_present(keys: Collection[str], expected: Mapping[str, tuple[int, ...]]) -> None:
+    missing = [k for k in expected if k not in keys]
+    if missing:
+        layer = missing[0].rsplit(".", 1)[0]
+        raise WeightsError(f"layer '{layer}': the weights lack '{missing[0]}' "
+                           f"(shape {list(expected[missing[0]])}); {len(missing)} tensor(s) missing in all")
+
+
 def check_weights(weights: Mapping[str, np.ndarray], expected: Mapping[str, tuple[int, ...]],
                   copy: bool = True) -> Weights:
-    """The float32 tensors ``expected`` names, checked; extra keys (e.g. ``num_batches_tracked``) dropped.
+    """The float32 tensors ``expected`` names, checked (dtype, shape, :func:`check_values`); extra keys
+    (e.g. ``num_batches_tracked``) dropped.
 
     The result holds fresh copies, so later in-place edits of the caller's arrays cannot change it
     (``copy=False`` only converts, for arrays nobody else holds, such as those just read from a file).
@@ -134,43 +186,46 @@ def check_weights(weights: Mapping[str, np.ndarray], expected: Mapping[str, tupl
         if key not in weights:
             continue
         arr = np.asarray(weights[key])
-        layer, tensor = key.rsplit(".", 1)
-        if arr.dtype.kind not in "biuf":
-            raise WeightsError(f"layer '{layer}': {tensor} is not numeric (dtype {arr.dtype})")
-        if tuple(arr.shape) != tuple(shape):
-            raise WeightsError(f"layer '{layer}': {tensor} has shape {list(arr.shape)} "
-                               f"but the design needs {list(shape)}")
+        check_header(key, arr.dtype, arr.shape, shape)
+        check_values(arr, *key.rsplit(".", 1))
         checked[key] = np.array(arr, dtype=np.float32, order="C", copy=True if copy else None)
-    missing = [k for k in expected if k not in weights]
-    if missing:
-        layer = missing[0].rsplit(".", 1)[0]
-        raise WeightsError(f"layer '{layer}': the weights lack '{missing[0]}' "
-                           f"(shape {list(expected[missing[0]])}); {len(missing)} tensor(s) missing in all")
+    _check_present(weights, expected)
     return checked
 
 
-# what a damaged or truncated archive raises while it is opened or an entry is read
-NPZ_READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError)
+NPZ_READ_ERRORS = READ_ERRORS  # what a damaged or truncated archive raises (kept for importers)
 
 
 def load_weights(path: str | Path, design: Design) -> Weights:
-    """Weights from an ``.npz`` file (``np.savez`` of a ``state_dict``), checked against ``design``."""
+    """Weights from an ``.npz`` file (``np.savez`` of a ``state_dict``), checked against ``design``.
+
+    Header first (:mod:`.npz`): each needed member's header must be numeric, of the design's shape and
+    no larger than the member, and the member list must hold every tensor the design needs; only then
+    are the needed members inflated. Members the design does not need are never read. Errors name the file: a file
+    that cannot be read as weights gives ``FILE: cannot read weights: …``, a misfit ``FILE: layer …``.
+    """
+    from designer.interop.weight_files import is_npz, read_weights_for  # .pt/.safetensors (lazy import)
+
     try:
-        data = np.load(path, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise WeightsError(f"{path}: cannot read weights: not an .npz archive (np.savez of a state_dict)")
-        with data:
-            raw = {k: data[k] for k in data.files}
-    except WeightsError:
-        raise
-    except NPZ_READ_ERRORS as exc:
-        raise WeightsError(f"{path}: cannot read weights: {str(exc) or type(exc).__name__}") from None
-    try:
-        return check_weights(raw, expected_shapes(design), copy=False)
+        expected = expected_shapes(design)
+        if not is_npz(path):
+            return check_weights(read_weights_for(path, expected), expected, copy=False)
+        with open_npz(path) as archive:
+            present = [key for key in expected if key in archive.keys]
+            for key in present:  # every header before any data: a misfit costs no inflation
+                header = archive.header(key)
+                check_header(key, header.dtype, header.shape, expected[key])
+            _check_present(present, expected)
+            raw = {key: archive.read(key) for key in present}
+        return check_weights(raw, expected, copy=False)
+    except NpyReadError as exc:
+        raise WeightsError(f"{path}: cannot read weights: {exc}") from None
     except WeightsError as exc:
         raise WeightsError(f"{path}: {exc}") from None
 
 
 def save_weights(path: str | Path, weights: Mapping[str, np.ndarray]) -> None:
-    """Write weights as an uncompressed ``.npz`` (keys as in a PyTorch ``state_dict``)."""
-    np.savez(path, **{k: np.asarray(v) for k, v in weights.items()})
+    """Write weights as an uncompressed ``.npz`` (keys as in a PyTorch ``state_dict``) at exactly ``path``,
+    atomically (:func:`designer.core.files.atomic_write`)."""
+    arrays = {k: np.asarray(v) for k, v in weights.items()}
+    atomic_write(path, lambda handle: np.savez(handle, **arrays))

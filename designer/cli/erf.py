@@ -10,6 +10,7 @@ import argparse
 
 import numpy as np
 
+from .outputs import check_distinct_paths, read_image, save_npy, write_png
 from .support import EXIT_OK, UserError, check_runnable, load_design_or_fail, make_runner
 from designer.core import Design, analyze
 
@@ -19,33 +20,17 @@ from designer.backend.runner import RunError
 
 def _input(args: argparse.Namespace, design: Design) -> np.ndarray | None:
     """The network input: the image, the built-in sample (default), or none for ``--uniform``."""
-    from designer.backend.images import ImageError, load_image, sample_input
+    from designer.backend.images import sample_input
 
     if args.uniform and not args.image:
         return None
-    try:
-        return load_image(args.image, design.input) if args.image else sample_input(design.input)
-    except ImageError as exc:
-        raise UserError(str(exc)) from None
-    except ImportError as exc:
-        raise UserError(f"reading images needs PySide6 ({exc})") from None
+    return read_image(args.image, design.input) if args.image else sample_input(design.input)
 
 
 def to_gray(erf: np.ndarray) -> np.ndarray:
     """The ERF map as uint8 ``[H, W]``, its maximum at 255."""
     top = float(erf.max(initial=0.0))
     return np.zeros(erf.shape, np.uint8) if top <= 0 else np.round(erf / top * 255).astype(np.uint8)
-
-
-def _write_png(path: str, erf: np.ndarray) -> None:
-    from designer.backend.images import ImageError, save_gray_png
-
-    try:
-        save_gray_png(path, to_gray(erf))
-    except ImageError as exc:
-        raise UserError(str(exc)) from None
-    except ImportError as exc:
-        raise UserError(f"writing PNG needs PySide6 ({exc})") from None
 
 
 def _summary(args: argparse.Namespace, design: Design, result: EffectiveRF) -> str:
@@ -60,6 +45,8 @@ def _summary(args: argparse.Namespace, design: Design, result: EffectiveRF) -> s
 
 
 def cmd_erf(args: argparse.Namespace) -> int:
+    check_distinct_paths({"the design": args.design, "--image": args.image, "--weights": args.weights},
+                         {"--out": args.out, "--png": args.png})
     design = load_design_or_fail(args.design)
     if args.layer not in design.names():
         raise UserError(f"{args.design}: no layer named {args.layer!r}")
@@ -70,9 +57,9 @@ def cmd_erf(args: argparse.Namespace) -> int:
         result = effective_rf(source, x, args.layer, uniform=args.uniform)
     except (RunError, ValueError) as exc:
         raise UserError(f"{args.design}: layer '{args.layer}': {exc}") from None
-    np.save(args.out, result.map)
+    save_npy(args.out, result.map, "the ERF map")
     if args.png:
-        _write_png(args.png, result.map)
+        write_png(args.png, to_gray(result.map))
     print(_summary(args, design, result))
     return EXIT_OK
 
@@ -88,6 +75,6 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--uniform", action="store_true", help="all-equal weights, no nonlinearity (architecture only)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random weights (default 0)")
     p.add_argument("--weights", help="weights .npz (PyTorch state_dict keys)")
-    p.add_argument("--out", required=True, help="output .npy: float64 input H×W map summing to 1")
+    p.add_argument("--out", required=True, help="output .npy: float64 input H×W map summing to 1 (exactly this path)")
     p.add_argument("--png", help="also write the map as a grayscale PNG (maximum white)")
     p.set_defaults(handler=cmd_erf)

@@ -18,58 +18,57 @@ from pathlib import Path
 
 import numpy as np
 
-from .support import (
-    EXIT_DESIGN_ERRORS,
-    EXIT_OK,
-    UserError,
-    check_runnable,
-    make_runner,
-    load_design_or_fail,
-    positive_int,
-)
-from designer.core import Design, analyze
+from designer.core import Design
+
+from .outputs import check_distinct_paths, read_image, safe_file_name, write_file, write_png
+from .support import EXIT_OK, UserError, check_valid, load_design_or_fail, make_runner, positive_int
 
 
 def _load_valid_design(path: str) -> Design:
     design = load_design_or_fail(path)
-    report = analyze(design)
-    errors = [i for i in report.issues if i.level == "error"]
-    if errors:
-        raise UserError(f"{path}: layer '{errors[0].layer}': {errors[0].message}", EXIT_DESIGN_ERRORS)
-    check_runnable(design, path, report=report)
+    check_valid(design, path)
     return design
 
 
-def _input_array(args: argparse.Namespace, design: Design) -> np.ndarray:
-    """The network input from ``--image``, ``--input-npy`` or ``--sample``."""
-    from designer.backend.images import load_image, sample_input
+def _input_array(args: argparse.Namespace, design: Design) -> tuple[Design, np.ndarray]:
+    """The design to run and the network input from ``--image``, ``--input-npy`` or ``--sample``.
+
+    An ``--input-npy`` array of another height or width than the design's input is run at its own size:
+    the design is analysed at that size (errors, memory guard) from the array's header, before its data
+    is read; the design's input is then the array's size (so weights are checked at that size too).
+    """
+    from designer.backend.images import sample_input
 
     if args.input_npy:
-        x = _load_npy(args.input_npy)
-        if x.ndim == 4 and x.shape[0] == 1:
-            x = x[0]
-        if x.ndim != 3 or x.shape[0] != design.input.channels:
-            raise UserError(f"{args.input_npy}: expected a [{design.input.channels}, H, W] array, got {list(x.shape)}")
-        return x
+        return _npy_input(args.input_npy, design, args.design)
+    check_valid(design, args.design)
     if args.image:
-        return load_image(args.image, design.input, args.fit)
-    return sample_input(design.input, args.fit)
+        return design, read_image(args.image, design.input, args.fit)
+    return design, sample_input(design.input, args.fit)
 
 
-def _load_npy(path: str) -> np.ndarray:
-    """A numeric ``.npy`` array as float32, or a ``UserError`` naming the file."""
-    from designer.backend.weights import NPZ_READ_ERRORS
+def _npy_input(path: str, design: Design, design_path: str) -> tuple[Design, np.ndarray]:
+    """``--input-npy``: header checked against the design (channels; errors and memory at the array's size),
+    then the data read as float32 ``[C, H, W]``."""
+    from designer.backend.npz import NpyHeader, NpyReadError, read_npy
+
+    sized: list[Design] = []
+
+    def check(header: NpyHeader) -> None:
+        shape = header.shape[1:] if len(header.shape) == 4 and header.shape[0] == 1 else header.shape
+        if header.dtype.kind not in "biuf":
+            raise UserError(f"{path}: expected a numeric array, got dtype {header.dtype}")
+        if len(shape) != 3 or shape[0] != design.input.channels or min(shape) < 1:
+            raise UserError(f"{path}: expected a [{design.input.channels}, H, W] array, got {list(header.shape)}")
+        resized = design if shape[1:] == design.input.shape[1:] else design.with_input(height=shape[1], width=shape[2])
+        check_valid(resized, f"{design_path} (at the {shape[1]}×{shape[2]} size of {path})")
+        sized.append(resized)
 
     try:
-        x = np.load(path, allow_pickle=False)
-    except NPZ_READ_ERRORS as exc:
-        raise UserError(f"{path}: cannot read the input array: {str(exc) or type(exc).__name__}") from None
-    if not isinstance(x, np.ndarray):
-        x.close()
-        raise UserError(f"{path}: expected one array saved by np.save (.npy), got an .npz archive")
-    if x.dtype.kind not in "biuf":
-        raise UserError(f"{path}: expected a numeric array, got dtype {x.dtype}")
-    return x.astype(np.float32)
+        x = read_npy(path, check)
+    except NpyReadError as exc:
+        raise UserError(f"{path}: cannot read the input array: {exc}") from None
+    return sized[0], x.reshape(x.shape[-3:]).astype(np.float32)
 
 
 def input_key(names: Mapping[str, object]) -> str:
@@ -83,25 +82,37 @@ def input_key(names: Mapping[str, object]) -> str:
 
 def save_maps(path: str | Path, x: np.ndarray, outputs: Mapping[str, np.ndarray]) -> str:
     """Write ``outputs`` (one entry per layer name, whatever the name) and the input ``x`` as an uncompressed
-    ``.npz`` at exactly ``path``; returns the input's key (:func:`input_key`)."""
+    ``.npz`` at exactly ``path``, atomically; returns the input's key (:func:`input_key`)."""
     key = input_key(outputs)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-        for name, arr in {key: x, **outputs}.items():
-            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
-                np.lib.format.write_array(member, np.asanyarray(arr), allow_pickle=False)
+
+    def write(handle) -> None:
+        with zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+            for name, arr in {key: x, **outputs}.items():
+                with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, np.asanyarray(arr), allow_pickle=False)
+
+    write_file(path, write, "the feature maps")
     return key
+
+
+def _save_weights(path: str, weights: Mapping[str, np.ndarray]) -> None:
+    from designer.backend.weights import save_weights
+
+    try:
+        save_weights(path, weights)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write the weights: {exc.strerror or exc}") from None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a design on an image; save every layer's output (and optionally contact sheets)."""
-    from designer.backend.weights import save_weights
-
-    design = _load_valid_design(args.design)
+    check_distinct_paths({"the design": args.design, "--image": args.image, "--input-npy": args.input_npy,
+                          "--weights": args.weights}, {"--out": args.out, "--save-weights": args.save_weights})
+    design, x = _input_array(args, load_design_or_fail(args.design))
     runner = make_runner(args, design)
-    x = _input_array(args, design)
     outputs = runner.run(x)
     if args.save_weights:
-        save_weights(args.save_weights, runner.weights)
+        _save_weights(args.save_weights, runner.weights)
     key = save_maps(args.out, x, outputs)
     if args.png:
         _write_sheets(Path(args.png), outputs)
@@ -111,22 +122,33 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _write_sheets(folder: Path, outputs: dict[str, np.ndarray]) -> None:
-    from designer.backend.images import contact_sheet, save_gray_png
+    """One contact sheet per layer, ``NNN_<name>.png`` (the name made safe for a file name)."""
+    from designer.backend.images import contact_sheet
 
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{folder}: cannot create the folder: {exc.strerror or exc}") from None
     for i, (name, out) in enumerate(outputs.items()):
-        save_gray_png(folder / f"{i:03d}_{name}.png", contact_sheet(out))
+        write_png(folder / f"{i:03d}_{safe_file_name(name)}.png", contact_sheet(out))
 
 
 def cmd_fully_conv(args: argparse.Namespace) -> int:
     """Convert Linear layers after a Flatten into convolutions; write the new design and weights."""
     from designer.backend.fully_conv import to_fully_convolutional
-    from designer.backend.weights import load_weights, save_weights
+    from designer.backend.weights import WeightsError, load_weights
+    from designer.core.serialization import design_to_json
 
+    check_distinct_paths({"the design": args.design, "--weights": args.weights},
+                         {"--out": args.out, "--out-weights": args.out_weights})
     design = _load_valid_design(args.design)
-    new_design, new_weights = to_fully_convolutional(design, load_weights(args.weights, design))
-    new_design.save(args.out)
-    save_weights(args.out_weights, new_weights)
+    try:
+        weights = load_weights(args.weights, design)
+    except WeightsError as exc:
+        raise UserError(str(exc)) from None
+    new_design, new_weights = to_fully_convolutional(design, weights)
+    write_file(args.out, lambda handle: handle.write(design_to_json(new_design).encode("utf-8")), "the design")
+    _save_weights(args.out_weights, new_weights)
     print(f"wrote {args.out} and {args.out_weights}")
     return EXIT_OK
 
@@ -159,12 +181,13 @@ def add_parsers(subparsers) -> None:
     p.add_argument("design", help="design file (cnn-designer/v1 JSON)")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--image", help="PNG/JPEG/BMP image")
-    source.add_argument("--input-npy", metavar="X.npy", help="a ready [C, H, W] input array")
+    source.add_argument("--input-npy", metavar="X.npy",
+                        help="a ready [C, H, W] input array (another H×W than the design's runs at its own size)")
     source.add_argument("--sample", action="store_true", help="the built-in sample image")
     init = p.add_mutually_exclusive_group()
     init.add_argument("--weights", metavar="W.npz", help="weights (PyTorch state_dict names and layouts)")
     init.add_argument("--seed", type=int, default=0, help="seed of the He-normal initialisation (default 0)")
-    p.add_argument("--save-weights", metavar="W.npz", help="write the weights used")
+    p.add_argument("--save-weights", metavar="W.npz", help="write the weights used (at exactly this path)")
     p.add_argument("--out", required=True, metavar="MAPS.npz",
                    help="one array per layer name, plus 'input' (the network input; stored as '__input__' "
                         "instead when a layer is itself named 'input')")
@@ -175,8 +198,9 @@ def add_parsers(subparsers) -> None:
     p = subparsers.add_parser("fully-conv", help="convert the classifier head into convolutions")
     p.add_argument("design")
     p.add_argument("--weights", required=True, metavar="W.npz")
-    p.add_argument("--out", required=True, metavar="NEW.json")
-    p.add_argument("--out-weights", required=True, metavar="NEW.npz")
+    p.add_argument("--out", required=True, metavar="NEW.json", help="the new design (written at exactly this path)")
+    p.add_argument("--out-weights", required=True, metavar="NEW.npz",
+                   help="the converted weights (written at exactly this path)")
     p.set_defaults(handler=cmd_fully_conv, seed=0)
 
     p = subparsers.add_parser("bench", help="time the NumPy forward pass of a design")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 
 from designer.core import Analysis, Design, DesignFormatError, analyze
-from designer.core.formatting import human_bytes
 
 EXIT_OK, EXIT_DESIGN_ERRORS, EXIT_BAD_FILE = 0, 1, 2
 
@@ -36,18 +35,27 @@ def load_design_or_fail(path: str) -> Design:
         raise UserError(str(exc)) from None
 
 
-RUN_MEMORY_LIMIT = 4 * 2**30  # bytes of activations one run may need before we refuse
+def check_valid(design: Design, path: str, report: Analysis | None = None) -> Analysis:
+    """The design's analysis when it can run: no errors (else exit 1 naming the first error's layer) and
+    within the memory guard (:func:`check_runnable`, exit 2)."""
+    report = report if report is not None else analyze(design)
+    errors = [i for i in report.issues if i.level == "error"]
+    if errors:
+        raise UserError(f"{path}: layer '{errors[0].layer}': {errors[0].message}", EXIT_DESIGN_ERRORS)
+    check_runnable(design, path, report=report)
+    return report
 
 
-def check_runnable(design: Design, path: str, limit: int = RUN_MEMORY_LIMIT, report: Analysis | None = None) -> None:
-    """Refuse, with one line, a design whose single-image run would need more than ``limit`` bytes
-    (the analysis knows without allocating anything, e.g. for a 10⁹×10⁹ input). ``report`` is the
-    design's analysis (batch 1) when the caller already has it."""
-    memory = (report if report is not None else analyze(design)).memory
-    needed = memory["input_bytes"] + memory["activations_bytes"]
-    if needed > limit:
-        raise UserError(f"{path}: running this design on one image needs {human_bytes(needed)} of activations, "
-                        f"more than the {human_bytes(limit)} this command allows; use a smaller input size")
+def check_runnable(design: Design, path: str, report: Analysis | None = None) -> None:
+    """Refuse, with one line, a design whose single-image run would need more than the memory guard
+    allows (:mod:`designer.backend.limits`, shared with the window; the analysis knows without allocating
+    anything, e.g. for a 10⁹×10⁹ input). ``report`` is the design's analysis (batch 1) when the caller
+    already has it."""
+    from designer.backend.limits import run_memory_refusal
+
+    refusal = run_memory_refusal(design, report=report)
+    if refusal is not None:
+        raise UserError(f"{path}: {refusal}")
 
 
 def make_runner(args: argparse.Namespace, design: Design):

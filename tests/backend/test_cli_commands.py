@@ -120,7 +120,7 @@ def test_unreadable_inputs_are_one_line_errors(tmp_path, capsys):
     (tmp_path / "junk.npy").write_bytes(b"\x93NUMPY junk")
     for argv, where in (
         (["--sample", "--weights", str(truncated)], "cut.npz: cannot read weights"),
-        (["--input-npy", str(tmp_path / "x.npz")], "x.npz: expected one array saved by np.save"),
+        (["--input-npy", str(tmp_path / "x.npz")], "x.npz: cannot read the input array: expected one array saved by np.save"),
         (["--input-npy", str(tmp_path / "text.npy")], "text.npy: expected a numeric array"),
         (["--input-npy", str(tmp_path / "junk.npy")], "junk.npy: cannot read the input array"),
     ):

@@ -13,6 +13,7 @@ import numpy as np
 
 from designer.core import Layer
 
+from ..kernels.norm import channel_window_sum
 from .base import NO_PARAMS, Grads, elementwise, f32, identity_vjp, key
 
 
@@ -101,17 +102,6 @@ def batch_norm_vjp(layer: Layer, xs: list[np.ndarray], y: np.ndarray, gy: np.nda
     return [f32(dx)], grads
 
 
-def _channel_window_sum(a: np.ndarray, before: int, after: int) -> np.ndarray:
-    """``out[c] = Σ_{c' = c − before}^{c + after} a[c']`` with zeros outside ``[0, C)`` (one add per offset)."""
-    c = a.shape[0]
-    total = np.zeros_like(a)
-    for off in range(-before, after + 1):
-        lo, hi = max(0, -off), min(c, c - off)
-        if hi > lo:
-            total[lo:hi] += a[lo + off:hi + off]
-    return total
-
-
 def lrn_vjp(layer: Layer, xs: list[np.ndarray], y: np.ndarray, gy: np.ndarray,
             weights: Mapping[str, np.ndarray], params: bool = True) -> Grads:
     """LocalResponseNorm ``y_c = x_c·D_c^{−β}``, ``D_c = k + α/n·Σ_{c' ∈ [c − ⌊n/2⌋, c + ⌊(n−1)/2⌋]} x²_{c'}``.
@@ -122,9 +112,9 @@ def lrn_vjp(layer: Layer, xs: list[np.ndarray], y: np.ndarray, gy: np.ndarray,
     hp, x = layer.hp, xs[0].astype(np.float64)
     n, alpha, beta = hp["size"], hp["alpha"], hp["beta"]
     lo, hi = n // 2, (n - 1) // 2
-    div = hp["k"] + alpha / n * _channel_window_sum(x * x, lo, hi)
+    div = hp["k"] + alpha / n * channel_window_sum(x * x, lo, hi)
     g = gy.astype(np.float64)
-    back = _channel_window_sum(g * x * div ** (-beta - 1), hi, lo)
+    back = channel_window_sum(g * x * div ** (-beta - 1), hi, lo)
     return [f32(g * div ** (-beta) - (2 * alpha * beta / n) * x * back)], NO_PARAMS
 
 

@@ -21,6 +21,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from designer.core.arithmetic import conv_out
 
+from ..cancel import check_cancel
 from ._util import (
     IntPair,
     Padding4,
@@ -178,6 +179,7 @@ def _conv_shifted(x: np.ndarray, weight: np.ndarray, pads: Padding4, d: tuple[in
     chunk = max(2048, CHUNK_ELEMENTS // c_out)
     tmp_full = scratch("acc_tmp", (c_out, min(chunk, length)))
     for q0 in range(0, length, chunk):
+        check_cancel("inside a convolution")
         q1 = min(q0 + chunk, length)
         tmp, target = tmp_full[:, : q1 - q0], acc[:, q0:q1]
         for n, (u, v, off) in enumerate(offsets):
@@ -211,6 +213,7 @@ def _conv_wide(x: np.ndarray, weight: np.ndarray, pads: Padding4, d: tuple[int, 
     chunk = max(1024, WIDE_COLS_ELEMENTS // (c_in * kh * kw))
     w2 = weight.reshape(c_out, -1)
     for q0 in range(0, length, chunk):
+        check_cancel("inside a convolution")
         n = min(chunk, length - q0)
         view = as_strided(flat[:, q0:], (c_in, kh, kw, n), (st[0], d[0] * wp * 4, d[1] * 4, 4), writeable=False)
         cols = scratch("wide_cols", (c_in, kh, kw, n))
