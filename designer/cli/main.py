@@ -11,10 +11,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import analysis, erf, run
+from designer.core.serialization import printable
+
+from . import analysis, conv_matrix, erf, export, import_model, run
 from .support import EXIT_BAD_FILE, UserError
 
-SUBCOMMAND_MODULES = (analysis, run, erf)
+SUBCOMMAND_MODULES = (analysis, run, erf, conv_matrix, export, import_model)
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
@@ -31,6 +33,8 @@ def build_gui_parser(commands: set[str]) -> argparse.ArgumentParser:
                                      epilog=f"Subcommands: {', '.join(sorted(commands))} (see SUBCOMMAND -h).")
     parser.add_argument("design", nargs="?", help="design file to open")
     parser.add_argument("--screenshot", metavar="OUT.png", help="render the window offscreen to a PNG and exit")
+    parser.add_argument("--size", metavar="WxH", help="window size for --screenshot (default 1600x1000)")
+    parser.add_argument("--workspace", choices=("design", "run"), default="design", help="workspace to show")
     return parser
 
 
@@ -40,7 +44,7 @@ def run_gui(argv: Sequence[str], commands: set[str]) -> int:
         from designer.gui.app import run_app
     except ImportError as exc:
         raise UserError(f"the window needs PySide6 and pyqtgraph ({exc})") from None
-    return run_app(args.design, screenshot=args.screenshot)
+    return run_app(args.design, screenshot=args.screenshot, size=args.size, workspace=args.workspace)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,11 +56,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return args.handler(args)
         return run_gui(argv, commands)
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.code
+        return report_error(str(exc), exc.code)
     except (ValueError, OSError) as exc:  # unreadable input files, bad values argparse could not see
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_FILE
+        return report_error(str(exc), EXIT_BAD_FILE)
     except MemoryError:
-        print("error: not enough memory for this design; use a smaller input size", file=sys.stderr)
-        return EXIT_BAD_FILE
+        return report_error("not enough memory for this design; use a smaller input size", EXIT_BAD_FILE)
+
+
+def report_error(message: str, code: int) -> int:
+    """Print ``error: message`` as exactly one line (newlines, NULs and lone surrogates escaped: a layer name
+    may hold any of them) and return ``code``."""
+    print(f"error: {printable(message)}", file=sys.stderr)
+    return code

@@ -15,7 +15,7 @@ from . import receptive_field as rfm
 from .advice import Issue, design_advice
 from .design import Design, Layer, LayerPath
 from .errors import LayerError
-from .memory import DTYPE_BYTES, OPTIMIZER_STATES, memory_report
+from .memory import DTYPE_BYTES, OPTIMIZER_STATES, memory_summary
 from .spec import Shape, fmt_shape, numel
 
 MACS_NOTE = ("MACs count weight multiply-accumulates only (Conv2d, ConvTranspose2d, Linear); "
@@ -82,6 +82,8 @@ class Analysis:
     totals: dict[str, int]
     memory: dict[str, int]
     issues: list[Issue]
+    tensor_sizes: list[int] = field(default_factory=list)  # elements per image of every value (0: input)
+    memory_peak: dict[str, Any] = field(default_factory=dict)  # where the training peak happens
 
     @property
     def valid(self) -> bool:
@@ -95,7 +97,8 @@ class Analysis:
             "name": self.design_name, "input_shape": list(self.input_shape), "batch_size": self.batch_size,
             "dtype": self.dtype, "optimizer": self.optimizer, "valid": self.valid,
             "layers": [r.to_dict() for r in self.rows], "totals": dict(self.totals),
-            "memory": dict(self.memory), "issues": [i.to_dict() for i in self.issues], "notes": [MACS_NOTE],
+            "memory": dict(self.memory), "memory_peak": dict(self.memory_peak),
+            "issues": [i.to_dict() for i in self.issues], "notes": [MACS_NOTE],
         }
 
 
@@ -226,6 +229,7 @@ def analyze(design: Design, batch_size: int = 1, dtype: str = "float32", optimiz
     macs = sum(r.macs for r in leaf)
     totals = {"params": params, "trainable_params": params, "buffers": sum(r.buffers for r in leaf),
               "macs": macs, "flops": 2 * macs}
-    memory = memory_report(walker.tensor_sizes, rows, totals, batch_size, dtype, optimizer)
+    memory, peak = memory_summary(walker.tensor_sizes, rows, totals, batch_size, dtype, optimizer)
     issues = issues_extra + [i for r in rows for i in r.issues]
-    return Analysis(design.name, shape, batch_size, dtype, optimizer, rows, totals, memory, issues)
+    return Analysis(design.name, shape, batch_size, dtype, optimizer, rows, totals, memory, issues,
+                    walker.tensor_sizes, peak)

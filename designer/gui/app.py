@@ -1,4 +1,8 @@
-"""Starting the window: ``run_app(design_path, screenshot)`` (called by ``python main.py``)."""
+"""Starting the window: ``run_app(design_path, screenshot, size, workspace)`` (called by ``python main.py``).
+
+The window is shown before any heavy work: the first run (weights, image preparation, forward pass)
+starts from the event loop on the worker thread, so the canvas and panels are drawn at once.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,14 @@ from PySide6.QtWidgets import QApplication
 
 from ..core import Design, DesignFormatError
 from .app_style import apply_style
-from .autosave import find_recoverable
-from .file_ops import EXAMPLES_DIR, is_bundled_example
-from .main_window import APP_NAME, MainWindow
+from .image_export import save_png
+from .document.autosave import find_recoverable
+from .document.files import EXAMPLES_DIR, is_bundled_example
+from .window.main_window import APP_NAME, MainWindow
 
 FIRST_EXAMPLE = EXAMPLES_DIR / "vgg16.json"
-SCREENSHOT_SIZE = (1400, 900)
+SCREENSHOT_SIZE = (1600, 1000)
+WORKSPACES = ("design", "run")
 
 
 def application() -> QApplication:
@@ -33,17 +39,26 @@ def load_start_design(design_path: str | None) -> tuple[Design, str | None]:
     return Design.load(FIRST_EXAMPLE), None
 
 
-def save_screenshot(window: MainWindow, out: str) -> None:
-    """Render the window at 1400×900 after running the sample image, with a conv layer selected (its
+def parse_size(text: str | None) -> tuple[int, int]:
+    """``"1024x700"`` → ``(1024, 700)``; raises ValueError with the accepted form."""
+    if not text:
+        return SCREENSHOT_SIZE
+    w, sep, h = text.lower().replace("×", "x").partition("x")
+    if not sep or not w.isdigit() or not h.isdigit() or not (200 <= int(w) <= 10000 and 200 <= int(h) <= 10000):
+        raise ValueError(f"--size must be WIDTHxHEIGHT between 200 and 10000 pixels, e.g. 1024x700, got {text!r}")
+    return int(w), int(h)
+
+
+def save_screenshot(window: MainWindow, out: str, size: tuple[int, int] = SCREENSHOT_SIZE) -> None:
+    """Render the window at ``size`` after running the sample image, with a conv layer selected (its
     feature maps shown) and one unit clicked (its receptive field and effective RF on the input)."""
-    window.resize(*SCREENSHOT_SIZE)
+    window.resize(*size)
     window.show()
     app = QApplication.instance()
     app.processEvents()
-    run = window.run_panels
-    if window.document.analysis.valid:
-        run.controller.run()
-        run.controller.wait()
+    if window.document.first_error != "input":
+        window.run.run()
+        window.run.wait()
     convs = [r.name for r in window.document.analysis.rows if r.type == "Conv2d"]
     if convs:
         window.document.select(convs[len(convs) // 2 - 1] if len(convs) > 2 else convs[-1])
@@ -52,44 +67,49 @@ def save_screenshot(window: MainWindow, out: str) -> None:
     if convs:
         window.canvas.centerOn(window.canvas.cards[window.document.selected])
         _probe_a_unit(window, window.document.selected)
+    window.run.wait()
     app.processEvents()
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    if not window.grab().save(out):
-        raise OSError(f"cannot write {out}")
+    save_png(window.grab().toImage(), out)
 
 
 def _probe_a_unit(window: MainWindow, layer: str) -> None:
-    """Pin the centre unit of channel 0 so the input panel shows its receptive fields."""
-    from .rf_overlay import Unit
+    """Pin a unit of channel 0 so the input panel shows its receptive fields."""
+    from .run.rf_overlay import Unit
 
-    run = window.run_panels
-    result = run.controller.result
+    result = window.run.result
     if result is None or layer not in result.outputs or result.outputs[layer].ndim != 3:
         return
     _, h, w = result.outputs[layer].shape
-    run.probe.pin(Unit(layer, 0, h // 3, w // 3))
-    run.maps.detail = None
-    run.maps.refresh()
-    run.controller.wait()
+    window.probe.pin(Unit(layer, 0, h // 3, w // 3))
+    window.maps.detail = None
+    window.maps.refresh()
+    window.run.wait()
 
 
-def run_app(design_path: str | None = None, screenshot: str | None = None) -> int:
+def run_app(design_path: str | None = None, screenshot: str | None = None, size: str | None = None,
+            workspace: str = "design") -> int:
     app = application()
     try:
         design, path = load_start_design(design_path)
-    except DesignFormatError as exc:
+        shot_size = parse_size(size)
+        if workspace not in WORKSPACES:
+            raise ValueError(f"--workspace must be one of {', '.join(WORKSPACES)}, got {workspace!r}")
+    except (DesignFormatError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    window = MainWindow(design, path, autosave=screenshot is None, restore=screenshot is None)
+    window = MainWindow(design, path, autosave=screenshot is None, restore=screenshot is None, workspace=workspace,
+                        size=shot_size if screenshot else None)
     if screenshot:
-        save_screenshot(window, screenshot)
+        save_screenshot(window, screenshot, shot_size)
         window.document.undo_stack.setClean()
+        window.run.shutdown()
         return 0
     window.show()
     QTimer.singleShot(0, lambda: _offer_recovery(window))
     QTimer.singleShot(0, window.canvas.fit)
-    if window.document.analysis.valid:  # open with the sample image already run (in the worker thread)
-        QTimer.singleShot(0, window.run_panels.controller.run)
+    if window.document.first_error != "input":  # open with the sample image run (in the worker thread)
+        QTimer.singleShot(0, window.run.run)
     return app.exec()
 
 

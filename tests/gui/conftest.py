@@ -12,7 +12,7 @@ from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths
 
 import designer.gui  # noqa: F401  (applies the PySide6/Python 3.11 None workaround first)
 from designer.core import Design
-from designer.gui.prompts import Prompts
+from designer.gui.window.prompts import Prompts
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 
@@ -30,8 +30,8 @@ class ScriptedPrompts(Prompts):
         self.errors: list[tuple[str, str]] = []
         self.asked: list[str] = []
 
-    def ask_save_changes(self, name: str) -> str:
-        self.asked.append(f"save changes to {name}")
+    def ask_save_changes(self, name: str, before: str = "closing") -> str:
+        self.asked.append(f"save changes to {name} before {before}")
         return self.save_answer
 
     def open_path(self, directory: str) -> str | None:
@@ -49,6 +49,15 @@ class ScriptedPrompts(Prompts):
     def ask_recover(self, description: str) -> bool:
         self.asked.append(f"recover {description}")
         return self.recover_answer
+
+
+@pytest.fixture(scope="session", autouse=True)
+def styled_app(qapp):
+    """The application style is applied once per test session (it restyles every widget: ~1 s a time)."""
+    from designer.gui.app_style import apply_style
+
+    apply_style(qapp)
+    return qapp
 
 
 @pytest.fixture(autouse=True)
@@ -74,15 +83,12 @@ def example(name: str) -> Design:
 
 @pytest.fixture
 def make_window(qtbot, settings, tmp_path):
-    """``make_window(design_name_or_design)`` → a shown MainWindow with scripted prompts."""
-    from designer.gui.app_style import apply_style
-    from designer.gui.main_window import MainWindow
+    """``make_window(design_name_or_design)`` → a shown 1400×900 MainWindow with scripted prompts."""
+    from designer.gui.window.main_window import MainWindow
 
-    apply_style(qapp_instance())
-
-    def make(design: str | Design = "vgg16", path: str | None = None):
+    def make(design: str | Design = "vgg16", path: str | None = None, size=(1400, 900), workspace="design"):
         design = example(design) if isinstance(design, str) else design
-        window = MainWindow(design, path, settings=settings, autosave=False)
+        window = MainWindow(design, path, settings=settings, autosave=False, size=size, workspace=workspace)
         window.prompts = window.files.prompts = ScriptedPrompts(window)
         qtbot.addWidget(window)
         window.show()
@@ -91,7 +97,3 @@ def make_window(qtbot, settings, tmp_path):
 
     return make
 
-
-def qapp_instance():
-    from PySide6.QtWidgets import QApplication
-    return QApplication.instance()

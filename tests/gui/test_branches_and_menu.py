@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from designer.gui.canvas import INPUT_KEY
+from designer.gui.canvas.view import INPUT_KEY
 
 from .conftest import example
 

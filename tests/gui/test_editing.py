@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from designer.gui.canvas_items import CardItem
-from designer.gui.param_fields import TextField
+from designer.gui.canvas.items import CardItem
+from designer.gui.inspector.fields import TextField
 
 from .conftest import example
 

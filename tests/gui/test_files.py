@@ -63,7 +63,7 @@ def test_unsaved_changes_are_asked_about(make_window, tmp_path):
 
 def test_examples_open_as_untitled_copies(make_window):
     window = make_window("lenet5")
-    assert window.actions_.examples_menu.actions()
+    assert window.registry.submenus["examples"].actions()
     assert window.files.open_example(EXAMPLES / "inception3a.json")
     assert window.document.path is None and "unsaved" in window.windowTitle()
 
@@ -109,6 +109,7 @@ def test_recent_files_persist_in_settings(make_window, settings, tmp_path):
     window.close()
     again = make_window("lenet5")
     assert str(target.resolve()) in again.files.recent_files()
-    assert settings.value("window/state") is not None
-    again.actions_._fill_recent()
-    assert any(str(target.resolve()) == a.text() for a in again.actions_.recent_menu.actions())
+    assert settings.value("workspaces/design") is not None
+    recent = again.registry.submenus["recent"]
+    recent.aboutToShow.emit()
+    assert any(str(target.resolve()) == a.text() for a in recent.actions())

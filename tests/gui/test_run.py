@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from designer.core import Design
-from designer.gui.channel_detail import ChannelDetail, VectorView
-from designer.gui.feature_grid import MapGrid
+from designer.gui.run.channel_detail import ChannelDetail, VectorView
+from designer.gui.run.feature_grid import MapGrid
 
 STRIDED = {
     "format": "cnn-designer/v1", "name": "strided", "input": {"channels": 3, "height": 40, "width": 40},
@@ -31,7 +31,7 @@ def strided() -> Design:
 
 
 def run_and_wait(window, qtbot) -> None:
-    controller = window.run_panels.controller
+    controller = window.run
     with qtbot.waitSignal(controller.result_changed, timeout=60000):
         window.action("run_sample").trigger()
     controller.wait()
@@ -40,7 +40,7 @@ def run_and_wait(window, qtbot) -> None:
 def test_run_on_the_sample_shows_maps_for_every_layer(make_window, qtbot):
     window = make_window("inception3a")
     run_and_wait(window, qtbot)
-    maps, result = window.run_panels.maps, window.run_panels.controller.result
+    maps, result = window.maps, window.run.result
     names = [row.name for row in window.document.analysis.rows]
     assert sorted(result.outputs) == sorted(names)
     for name in names:
@@ -50,7 +50,7 @@ def test_run_on_the_sample_shows_maps_for_every_layer(make_window, qtbot):
         if out.ndim == 3:
             assert isinstance(shown, MapGrid), name
             cells = shown.visible
-            assert [c.channel for c in cells] == list(range(min(out.shape[0], 64)))
+            assert [c.channel for c in cells] == list(range(min(out.shape[0], maps.page_size(out))))
             assert cells[0].image.image.shape == out.shape[1:]
         else:
             assert isinstance(shown, VectorView), name
@@ -62,11 +62,11 @@ def test_vector_output_shows_top_k(make_window, qtbot):
     window = make_window(strided())
     run_and_wait(window, qtbot)
     window.document.select("prob")
-    vector = window.run_panels.maps.vector
-    out = window.run_panels.controller.result.outputs["prob"]
-    assert window.run_panels.maps.stack.currentWidget() is vector
+    vector = window.maps.vector
+    out = window.run.result.outputs["prob"]
+    assert window.maps.stack.currentWidget() is vector
     assert f"#{int(np.argmax(out))}" in vector.top.text()
-    maps = window.run_panels.maps
+    maps = window.maps
     assert maps.scale.isHidden() and maps.cmap.isHidden()  # no colours to choose for bars
     assert not vector.plot.getAxis("left").autoSIPrefix
     window.document.select("conv2")
@@ -75,21 +75,21 @@ def test_vector_output_shows_top_k(make_window, qtbot):
 
 def test_cancel_a_run(make_window, qtbot):
     window = make_window("vgg16")
-    controller = window.run_panels.controller
+    controller = window.run
     with qtbot.waitSignal(controller.progress, timeout=30000, check_params_cb=lambda i, n, name: i >= 1):
         window.action("run_sample").trigger()
-    assert window.run_panels.progress.isVisible()
-    assert "layer" in window.run_panels.progress.bar.format()
-    window.run_panels.progress.cancel.click()
+    assert window.progress.isVisible()
+    assert "layer" in window.progress.bar.format()
+    window.progress.cancel.click()
     assert controller.wait()
     assert controller.result is None
     assert "cancelled" in window.statusBar().currentMessage()
-    assert not window.run_panels.progress.isVisible()
+    assert not window.progress.isVisible()
 
 
 def test_auto_run_recomputes_only_downstream_layers(make_window, qtbot):
     window = make_window("lenet5")
-    controller = window.run_panels.controller
+    controller = window.run
     with qtbot.waitSignal(controller.result_changed, timeout=30000):
         window.action("auto_run").trigger()  # turning it on runs at once
     controller.wait()
@@ -112,18 +112,18 @@ def test_edit_without_auto_run_marks_the_maps_stale(make_window, qtbot):
     run_and_wait(window, qtbot)
     window.document.select("conv2")
     window.document.set_params("conv2", out_channels=4)
-    maps = window.run_panels.maps
+    maps = window.maps
     assert not maps.banner.isHidden() and "F5" in maps.banner.text()
     run_and_wait(window, qtbot)
     assert maps.banner.isHidden()
-    assert window.run_panels.controller.last_computed[0] == "conv2"
+    assert window.run.last_computed[0] == "conv2"
 
 
 def test_stale_banner_wraps_and_gives_advice_that_fits_the_state(make_window, qtbot):
     window = make_window(strided())
     run_and_wait(window, qtbot)
     window.document.select("conv2")
-    maps = window.run_panels.maps
+    maps = window.maps
     assert maps.banner.wordWrap()
     window.document.set_params("conv2", kernel_size=50)  # larger than its input: an error
     assert "fix the error in conv2" in maps.banner.text() and "F5" not in maps.banner.text()
@@ -133,7 +133,7 @@ def test_stale_banner_wraps_and_gives_advice_that_fits_the_state(make_window, qt
     assert "Auto-run" not in maps.banner.text() or "will run" in maps.banner.text()
     assert "F5" not in maps.banner.text()
     window.action("auto_run").setChecked(False)
-    window.run_panels.controller.wait()
+    window.run.wait()
 
 
 def expected_box(row, y, x, size):
@@ -154,9 +154,9 @@ def test_clicking_a_map_pixel_draws_the_core_receptive_field(make_window, qtbot,
     window = make_window(strided())
     run_and_wait(window, qtbot)
     window.document.select(layer)
-    panels = window.run_panels
+    panels = window
     qtbot.wait(50)
-    with qtbot.waitSignal(panels.controller.erf_changed, timeout=30000):
+    with qtbot.waitSignal(panels.run.erf_changed, timeout=30000):
         click_map_pixel(qtbot, panels.maps.grid, channel, y, x)
     pinned = panels.probe.pinned
     assert (pinned.layer, pinned.channel, pinned.y, pinned.x) == (layer, channel, y, x)
@@ -170,9 +170,9 @@ def test_clicking_a_map_pixel_draws_the_core_receptive_field(make_window, qtbot,
     if padded:
         rect = overlay.full.rect()
         assert (rect.top(), rect.left(), rect.bottom(), rect.right()) == pytest.approx(full)
-    erf = panels.controller.erf
+    erf = panels.run.erf
     assert erf.layer == layer and erf.erf.unit == (y, x) and not erf.uniform
-    if layer.startswith("conv") or panels.controller.result.outputs[layer][channel, y, x] > 0:
+    if layer.startswith("conv") or panels.run.result.outputs[layer][channel, y, x] > 0:
         assert erf.erf.radius > 0
     else:  # an inactive ReLU passes no gradient: the panel says so
         assert erf.erf.radius == 0 and "no gradient" in panels.input_panel.erf_text.text()
@@ -182,13 +182,13 @@ def test_uniform_erf_and_hover_over_the_enlarged_channel(make_window, qtbot):
     window = make_window(strided())
     run_and_wait(window, qtbot)
     window.document.select("conv2")
-    panels = window.run_panels
+    panels = window
     qtbot.wait(50)
-    with qtbot.waitSignal(panels.controller.erf_changed, timeout=30000):
+    with qtbot.waitSignal(panels.run.erf_changed, timeout=30000):
         click_map_pixel(qtbot, panels.maps.grid, 0, 4, 4)
-    with qtbot.waitSignal(panels.controller.erf_changed, timeout=30000):
+    with qtbot.waitSignal(panels.run.erf_changed, timeout=30000):
         panels.input_panel.erf_group.button(1).click()
-    assert panels.controller.erf.uniform
+    assert panels.run.erf.uniform
     assert "radius" in panels.input_panel.erf_text.text()
     detail = panels.maps.channel_view
     detail.hovered.emit(2, 3)
@@ -202,7 +202,7 @@ def test_dead_channels_and_statistics(make_window, qtbot):
     window = make_window(strided())
     run_and_wait(window, qtbot)
     window.document.select("relu1")
-    maps = window.run_panels.maps
+    maps = window.maps
     maps._on_grid_click(0, 0, 0)
     text = maps.channel_view.stats.text()
     for word in ("min", "max", "mean", "zeros"):
@@ -218,7 +218,7 @@ def test_export_feature_maps_png(make_window, qtbot, tmp_path):
     run_and_wait(window, qtbot)
     window.document.select("conv1")
     out = tmp_path / "maps.png"
-    assert window.run_panels.maps.export_png(str(out))
+    assert window.maps.export_png(str(out))
     assert out.stat().st_size > 1000
 
 
@@ -230,7 +230,7 @@ def test_image_open_drop_errors_and_sample(make_window, qtbot, tmp_path):
     image = QImage(64, 48, QImage.Format.Format_RGB888)
     image.fill(Qt.GlobalColor.darkCyan)
     assert image.save(str(path))
-    panels = window.run_panels
+    panels = window
     panels.open_image(str(path))
     assert panels.image.name == "photo.png"
     assert "64×48" in panels.input_panel.preprocess.text()
@@ -244,33 +244,33 @@ def test_image_open_drop_errors_and_sample(make_window, qtbot, tmp_path):
 def test_weights_reseed_save_and_load(make_window, qtbot, tmp_path):
     window = make_window(strided())
     run_and_wait(window, qtbot)
-    controller = window.run_panels.controller
+    controller = window.run
     before = controller.result.outputs["conv1"].copy()
     path = tmp_path / "w.npz"
-    window.run_panels.save_weights(str(path))
+    window.save_weights(str(path))
     controller.wait()
     assert path.exists()
     with qtbot.waitSignal(controller.result_changed, timeout=30000):
-        window.run_panels.reseed(7)
+        window.reseed(7)
     controller.wait()
     assert not np.allclose(controller.result.outputs["conv1"], before)
     with qtbot.waitSignal(controller.result_changed, timeout=30000):
-        window.run_panels.load_weights(str(path))
+        window.load_weights(str(path))
     controller.wait()
     np.testing.assert_allclose(controller.result.outputs["conv1"], before)
 
 
 def test_probe_is_dropped_when_its_unit_leaves_the_output(make_window, qtbot):
-    from designer.gui.image_panel import UNIT_HINT
-    from designer.gui.rf_overlay import Unit
+    from designer.gui.run.image_panel import UNIT_HINT
+    from designer.gui.run.rf_overlay import Unit
 
     window = make_window(strided())
     run_and_wait(window, qtbot)
-    probe = window.run_panels.probe
+    probe = window.probe
     probe.pin(Unit("conv2", 1, 8, 8))  # conv2 is 10×10 on the 40×40 input
     window.document.set_input(height=20, width=20)  # now 5×5
     assert probe.pinned is None and probe.current is None
-    assert window.run_panels.input_panel.unit_text.text() == UNIT_HINT
+    assert window.input_panel.unit_text.text() == UNIT_HINT
     probe.pin(Unit("conv2", 1, 2, 2))
     window.document.rename("conv2", "conv2b")
     assert probe.pinned is None
@@ -280,4 +280,4 @@ def test_probe_is_dropped_when_its_unit_leaves_the_output(make_window, qtbot):
     probe.pin(Unit("relu1", 0, 1, 1))
     window.document.remove("relu1")
     assert probe.pinned is None
-    window.run_panels.controller.wait()
+    window.run.wait()

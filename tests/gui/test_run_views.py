@@ -23,7 +23,7 @@ def dilated(rates: list[int]) -> Design:
 
 def test_profile_bars_log_scale_and_click_selects(make_window, qtbot):
     window = make_window("vgg16")
-    profile = window.run_panels.profile
+    profile = window.profile
     rows = window.document.analysis.rows
     assert list(profile.values()) == [r.params for r in rows]
     profile.log.setChecked(True)
@@ -42,7 +42,7 @@ def test_profile_bars_log_scale_and_click_selects(make_window, qtbot):
 
 def test_profile_skips_branches_and_spaces_its_labels(make_window, qtbot):
     window = make_window("resnet18")
-    profile = window.run_panels.profile
+    profile = window.profile
     profile.resize(500, 300)
     profile.refresh()
     rows = window.document.analysis.rows
@@ -60,27 +60,29 @@ def test_profile_skips_branches_and_spaces_its_labels(make_window, qtbot):
 def test_profile_sparsity_after_a_run(make_window, qtbot):
     window = make_window(strided())
     run_and_wait(window, qtbot)
-    profile = window.run_panels.profile
+    profile = window.profile
     profile.set_metric("sparsity")
     values = dict(zip([r.name for r in window.document.analysis.rows], profile.values()))
-    out = window.run_panels.controller.result.outputs["relu1"]
+    out = window.run.result.outputs["relu1"]
     assert values["relu1"] == 100 * np.mean(out == 0)
     assert values["relu1"] > 0
 
 
 def test_coverage_shows_holes_for_2_2_2_and_none_for_1_2_5(make_window, qtbot):
     window = make_window(dilated([2, 2, 2]))
-    coverage = window.run_panels.coverage
+    coverage = window.coverage
     assert coverage.layer == "conv3"  # the layer with the gridding warning
+    window.run.wait()  # traced on the worker thread
     assert "holes" in coverage.summary.text()
     assert coverage.counts.shape == (17, 17) and coverage.labels  # small field: every cell labelled
     window.document.reset(dilated([1, 2, 5]), None)
     coverage.show_layer("conv3")
+    window.run.wait()
     assert "every pixel covered" in coverage.summary.text()
 
 
 def test_coverage_colours_holes_only_for_zero_counts():
-    from designer.gui.coverage_view import HOLE_COLOR, coverage_rgba
+    from designer.gui.run.coverage import HOLE_COLOR, coverage_rgba
     rgba = coverage_rgba(np.array([[0, 1, 2, 10**12]]))
     assert tuple(rgba[0, 0, :3]) == HOLE_COLOR
     assert all(tuple(rgba[0, i, :3]) != HOLE_COLOR for i in (1, 2, 3))
@@ -93,8 +95,8 @@ def test_gridding_warning_links_to_the_coverage_map(make_window, qtbot):
     page = window.inspector.layer_page
     assert "coverage:conv3" in page.issues.text()
     page.issues.linkActivated.emit("coverage:conv3")
-    dock = window.run_panels.docks["coverage"]
-    assert dock.isVisible() and window.run_panels.coverage.layer == "conv3"
+    dock = window.docks["coverage"]
+    assert dock.isVisible() and window.coverage.layer == "conv3"
 
 
 def test_activation_plot_shows_function_and_derivative(make_window, qtbot):
@@ -104,8 +106,8 @@ def test_activation_plot_shows_function_and_derivative(make_window, qtbot):
     plot = extras.sections[ActivationPlot]
     assert plot.isVisible() and plot.plot.height() == 200
     page = window.inspector.layer_page
-    order = [page.layout().indexOf(w) for w in (page.issue_box, page.param_box, extras, page.computed)]
-    assert order == sorted(order)  # issues right after the name
+    order = [page.layout().indexOf(w) for w in (page.issue_box, page.computed, page.param_box, extras)]
+    assert order == sorted(order)  # issues and computed values right after the name (no scrolling)
     x, y = plot.f.getData()
     _, dy = plot.df.getData()
     assert x[0] == -6 and x[-1] == 6
@@ -164,22 +166,25 @@ def test_kernel_preset_picker_survives_unknown_presets_and_even_kernels(make_win
 def test_presets_change_the_maps(make_window, qtbot):
     window = make_window(strided())
     run_and_wait(window, qtbot)
-    before = window.run_panels.controller.result.outputs["conv1"].copy()
+    before = window.run.result.outputs["conv1"].copy()
     window.document.set_params("conv1", init={"preset": ["identity"]})
     run_and_wait(window, qtbot)
-    after = window.run_panels.controller.result.outputs["conv1"]
+    after = window.run.result.outputs["conv1"]
     assert not np.allclose(before, after)
-    assert window.run_panels.controller.last_computed[0] == "conv1"
+    assert window.run.last_computed[0] == "conv1"
 
 
-def test_screenshot_runs_the_sample_and_shows_maps(tmp_path, qapp, monkeypatch):
+def test_screenshot_renders_the_asked_size_and_workspace_after_a_run(tmp_path, qapp, monkeypatch):
+    """One screenshot test (the window at 1024×700 in the Run workspace): the sample ran, the maps and a
+    unit's effective receptive field are shown, the PNG has the asked size."""
     windows = []
     original = gui_app.save_screenshot
-    monkeypatch.setattr(gui_app, "save_screenshot", lambda w, out: (windows.append(w), original(w, out)))
+    monkeypatch.setattr(gui_app, "save_screenshot", lambda w, out, size: (windows.append(w), original(w, out, size)))
     out = tmp_path / "shot.png"
-    assert gui_app.run_app(None, screenshot=str(out)) == 0
+    assert gui_app.run_app(None, screenshot=str(out), size="1024x700", workspace="run") == 0
     image = QImage(str(out))
-    assert (image.width(), image.height()) == gui_app.SCREENSHOT_SIZE
-    panels = windows[0].run_panels
-    assert panels.controller.result is not None and panels.maps.grid.isVisible()
-    assert panels.controller.erf is not None
+    assert (image.width(), image.height()) == (1024, 700)
+    window = windows[0]
+    assert window.workspaces.current == "run"
+    assert window.run.result is not None and window.maps.grid.isVisible()
+    assert window.run.erf is not None

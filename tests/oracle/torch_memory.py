@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from tests.oracle.torch_model import build_torch_model
+from tests.oracle.torch_model import assign_names, build_torch_model
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 
@@ -40,6 +40,23 @@ class Measurement:
     @property
     def peak(self) -> int:
         return self.params + self.state + self.input + self.above
+
+
+def _walk(layers: list):
+    for layer in layers:
+        yield layer
+        for branch in layer.get("branches", []) if layer.get("type") == "Branch" else []:
+            yield from _walk(branch)
+
+
+def build_model(design: dict) -> torch.nn.Module:
+    """The oracle's model with ``inplace`` switched on where the design asks for it (the oracle itself
+    builds out-of-place activations so its hooks can read every input)."""
+    model = build_torch_model(design)
+    for layer in _walk(assign_names(design)["layers"]):
+        if layer.get("inplace"):
+            model.get_submodule(layer["name"]).inplace = True
+    return model
 
 
 def _optimizer(name: str, params: list[torch.Tensor]) -> torch.optim.Optimizer:
@@ -85,8 +102,9 @@ def _profiled(fn) -> list[tuple[int, int]]:
 def measure_training(design: dict, batch: int, optimizer: str = "sgd", model=None) -> Measurement:
     """Peak of one training step (see the module docstring)."""
     torch.manual_seed(0)
-    model = (model or build_torch_model(design)).train()
-    opt = _optimizer(optimizer, list(model.parameters()))
+    model = (model or build_model(design)).train()
+    params = list(model.parameters())
+    opt = _optimizer(optimizer, params or [torch.zeros(1, requires_grad=True)])
     x = _input(design, batch)
 
     def step() -> None:
@@ -105,7 +123,7 @@ def measure_training(design: dict, batch: int, optimizer: str = "sgd", model=Non
 def measure_inference(design: dict, batch: int, model=None) -> Measurement:
     """Peak of one forward pass in eval mode under ``torch.no_grad()``."""
     torch.manual_seed(0)
-    model = (model or build_torch_model(design)).eval()
+    model = (model or build_model(design)).eval()
     x = _input(design, batch)
 
     def forward() -> None:
@@ -145,3 +163,23 @@ def saved_tensors(module: torch.nn.Module, x: torch.Tensor) -> list[tuple[str, i
 
 def _is_inplace(module: torch.nn.Module) -> bool:
     return bool(getattr(module, "inplace", False))
+
+
+def measure_case(design: dict, batch: int, optimizer: str | None) -> Measurement:
+    """:func:`measure_training` with ``optimizer``, or :func:`measure_inference` when it is ``None``."""
+    return measure_training(design, batch, optimizer) if optimizer else measure_inference(design, batch)
+
+
+def saved_by_last_layer(layers: list[dict], input_shape: tuple[int, int, int], batch: int) -> list[list]:
+    """What autograd saves for the last of ``layers`` (the others only prepare its input), as sorted
+    ``[role, numel, element size]`` lists."""
+    design = {"format": "cnn-designer/v1", "name": "saved",
+              "input": dict(zip(("channels", "height", "width"), input_shape)), "layers": layers}
+    model = build_model(design)
+    names = model.layer_order
+    torch.manual_seed(0)
+    x = torch.randn(batch, *input_shape)
+    with torch.no_grad():
+        for name in names[:-1]:
+            x = model.get_submodule(name)(x)
+    return sorted([list(t) for t in saved_tensors(model.get_submodule(names[-1]), x)])

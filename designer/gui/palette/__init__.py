@@ -1,0 +1,1 @@
+"""The layer palette: layer types by family and block templates."""

@@ -1,0 +1,1 @@
+"""The summary table, its memory settings and the status-bar totals."""

@@ -1,0 +1,1 @@
+"""The main window, its action registry, workspaces, prompts and help pages."""

@@ -1,0 +1,116 @@
+"""Workspaces: named dock layouts of one window (Design, Run), switched by toolbar tabs or Ctrl+1/2.
+
+Each workspace has a central widget (the canvas, the feature maps), the docks that belong to it and a
+default arrangement. Switching saves the layout the user left (``QMainWindow.saveState``) under
+``workspaces/<name>`` in the settings and restores the other one; View › Reset Layout re-applies the
+default. Docks that belong to other workspaces are hidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QByteArray, QObject, QSettings, Signal
+from PySide6.QtWidgets import QStackedWidget, QTabBar, QWidget
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+LAYOUT_VERSION = 3  # bump when a default layout changes, so layouts saved by older versions are dropped
+
+
+@dataclass
+class Workspace:
+    name: str
+    title: str
+    central: QWidget
+    arrange: Callable[[MainWindow], None]  # the default layout: place, size and show this workspace's docks
+    docks: list[str] = field(default_factory=list)
+
+
+class Workspaces(QObject):
+    """Owns the central stack and the tab bar. Signal ``changed(name)`` after a switch."""
+
+    changed = Signal(str)
+
+    def __init__(self, window: MainWindow, settings: QSettings) -> None:
+        super().__init__(window)
+        self.window, self.settings = window, settings
+        self.stack = QStackedWidget()
+        self.stack.setObjectName("centralStack")
+        self.tabs = QTabBar()
+        self.tabs.setObjectName("workspaceTabs")
+        self.tabs.setDrawBase(False)
+        self.tabs.setExpanding(False)
+        self.tabs.currentChanged.connect(self._on_tab_change)
+        self.spaces: dict[str, Workspace] = {}
+        self.current: str | None = None
+
+    def add(self, name: str, title: str, central: QWidget, arrange: Callable[[MainWindow], None]) -> Workspace:
+        space = Workspace(name, title, central, arrange)
+        self.spaces[name] = space
+        self.stack.addWidget(central)
+        self.tabs.blockSignals(True)
+        self.tabs.addTab(title)
+        self.tabs.setTabToolTip(self.tabs.count() - 1, f"{title.replace('&', '')} workspace "
+                                                       f"(Ctrl+{self.tabs.count()})")
+        self.tabs.blockSignals(False)
+        return space
+
+    def names(self) -> list[str]:
+        return list(self.spaces)
+
+    def member(self, dock: str, *workspaces: str) -> None:
+        for name in workspaces:
+            self.spaces[name].docks.append(dock)
+
+    # --- switching -------------------------------------------------------------------------------------
+    def switch(self, name: str) -> None:
+        if name not in self.spaces:
+            raise KeyError(f"no workspace {name!r}; choose one of {', '.join(self.spaces)}")
+        if name == self.current:
+            return
+        if self.current is not None:
+            self.save()
+        self.current = name
+        space = self.spaces[name]
+        self.stack.setCurrentWidget(space.central)
+        self.tabs.blockSignals(True)
+        self.tabs.setCurrentIndex(self.names().index(name))
+        self.tabs.blockSignals(False)
+        if not self._restore(name):
+            self._arrange(space)
+        self.changed.emit(name)
+
+    def _on_tab_change(self, index: int) -> None:
+        if 0 <= index < len(self.spaces):
+            self.switch(self.names()[index])
+
+    def _arrange(self, space: Workspace) -> None:
+        for dock_name, dock in self.window.docks.items():
+            if dock_name not in space.docks:
+                dock.hide()
+        space.arrange(self.window)
+
+    def _restore(self, name: str) -> bool:
+        state = self.settings.value(f"workspaces/{name}")
+        if not isinstance(state, QByteArray) or not self.window.restoreState(state, LAYOUT_VERSION):
+            return False
+        members = self.spaces[name].docks
+        for dock_name, dock in self.window.docks.items():
+            if dock_name not in members:
+                dock.hide()
+        return True
+
+    def save(self) -> None:
+        if self.current is not None:
+            self.settings.setValue(f"workspaces/{self.current}", self.window.saveState(LAYOUT_VERSION))
+
+    def reset_layout(self) -> None:
+        """Forget every saved layout and arrange the current workspace as it first opened."""
+        for name in self.spaces:
+            self.settings.remove(f"workspaces/{name}")
+        if self.current is not None:
+            self._arrange(self.spaces[self.current])

@@ -1,0 +1,140 @@
+"""From a DAG of mapped nodes to nested layer lists, by series-parallel reduction.
+
+Vertices are tensors; a node mapped to layers is an edge ``input → output`` carrying them; a
+merge node (Add, Mul, Concat) has one empty edge per operand into its output, in operand order.
+Two reductions repeat until one edge ``input → output`` is left, whose items are the design:
+
+* **series**: a tensor with one edge in and one out disappears, the two item lists concatenate;
+* **parallel**: when every operand edge of a merge starts at the same tensor, they become one
+  edge carrying a ``Branch`` whose branches are the edges' item lists (an empty list is the
+  identity shortcut), nested as deep as the model.
+
+A graph where neither applies is not series-parallel; the error names the merge node that is stuck.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import OnnxImportError
+from .mapping import Draft
+from .model import Node
+
+
+@dataclass
+class Placed:
+    """A draft layer and the node it came from (for its name)."""
+
+    node: Node
+    draft: Draft
+
+
+@dataclass
+class BranchItem:
+    node: Node
+    merge: str
+    branches: list[list]
+
+
+Item = Placed | BranchItem
+
+
+@dataclass
+class Unit:
+    """A mapped node: ``drafts`` from ``inputs[0]`` to ``output``, or a ``merge`` of ``inputs``."""
+
+    node: Node
+    inputs: list[str]
+    output: str
+    drafts: list[Draft] = field(default_factory=list)
+    merge: str | None = None
+
+
+@dataclass
+class _Edge:
+    src: str
+    dst: str
+    items: list
+    pos: int = 0
+
+
+class _Reducer:
+    def __init__(self, units: list[Unit], source: str, sink: str) -> None:
+        self.source, self.sink = source, sink
+        self.edges: list[_Edge] = []
+        self.pending: dict[str, Unit] = {}
+        for unit in units:
+            if unit.merge is None:
+                self.edges.append(
+                    _Edge(unit.inputs[0], unit.output, [Placed(unit.node, d) for d in unit.drafts])
+                )
+            else:
+                self.pending[unit.output] = unit
+                self.edges += [_Edge(t, unit.output, [], i) for i, t in enumerate(unit.inputs)]
+
+    def _parallel(self) -> bool:
+        """Every merge whose operand edges all start at one tensor becomes one Branch edge."""
+        into: dict[str, list[_Edge]] = {}
+        for e in self.edges:
+            if e.dst in self.pending:
+                into.setdefault(e.dst, []).append(e)
+        done = {v for v, ins in into.items() if len({e.src for e in ins}) == 1}
+        joined = []
+        for vertex in done:
+            ins = sorted(into[vertex], key=lambda e: e.pos)
+            unit = self.pending.pop(vertex)
+            joined.append(
+                _Edge(ins[0].src, vertex, [BranchItem(unit.node, unit.merge, [e.items for e in ins])])
+            )
+        self.edges = [e for e in self.edges if e.dst not in done] + joined
+        return bool(done)
+
+    def _series(self) -> bool:
+        """Join ``a → v → b`` into ``a → b`` for every plain tensor ``v`` with one edge in and one out
+        (edges are updated in place, so chains collapse in one pass when met in order)."""
+        into: dict[str, list[_Edge]] = {}
+        out_of: dict[str, list[_Edge]] = {}
+        for e in self.edges:
+            into.setdefault(e.dst, []).append(e)
+            out_of.setdefault(e.src, []).append(e)
+        removed: set[int] = set()
+        for vertex, ins in into.items():
+            outs = out_of.get(vertex, [])
+            if (
+                vertex in (self.source, self.sink)
+                or vertex in self.pending
+                or len(ins) != 1
+                or len(outs) != 1
+            ):
+                continue
+            first, second = ins[0], outs[0]
+            if id(first) in removed or id(second) in removed:
+                continue  # a neighbour changed in this pass; the next pass sees it
+            removed.add(id(first))
+            second.src, second.items = first.src, first.items + second.items
+        self.edges = [e for e in self.edges if id(e) not in removed]
+        return bool(removed)
+
+    def reduce(self) -> list:
+        while self._series() or self._parallel():
+            pass
+        if len(self.edges) == 1 and (self.edges[0].src, self.edges[0].dst) == (self.source, self.sink):
+            return self.edges[0].items
+        if not self.edges and self.source == self.sink:
+            return []
+        raise OnnxImportError(self._stuck_message())
+
+    def _stuck_message(self) -> str:
+        for unit in self.pending.values():
+            sources = sorted({e.src for e in self.edges if e.dst == unit.output})
+            return (
+                f"the graph is not series-parallel at node '{unit.node.name}' ({unit.node.op}): its operands "
+                f"come from different forks ({', '.join(sources[:3])}), which nested branches cannot express"
+            )
+        forks = sorted({e.src for e in self.edges if sum(f.src == e.src for f in self.edges) > 1})
+        return f"the graph is not series-parallel: tensor '{(forks or ['?'])[0]}' forks into paths that never join"
+
+
+def series_parallel(units: list[Unit], source: str, sink: str) -> list:
+    """The nested items computing ``sink`` from ``source`` (see the module docstring)."""
+    return _Reducer(units, source, sink).reduce()

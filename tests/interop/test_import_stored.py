@@ -1,0 +1,240 @@
+"""ONNX import against stored files (no torch, no onnxruntime needed): outputs, structure, names, refusals.
+
+The files are made by ``make_onnx_files.py``: ``ops_*`` graphs built with ``onnx.helper`` (every mapped
+op and exporter spelling) and the ``torch_models`` nets exported by both PyTorch exporters.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+
+from designer.backend.runner import Runner  # noqa: E402
+from designer.core import LAYER_SPECS  # noqa: E402
+from designer.interop.onnx_import import OnnxImportError, import_onnx  # noqa: E402
+from designer.interop.onnx_import.mapping import OP_MAPPINGS  # noqa: E402
+from designer.interop.onnx_import.ops import NOT_IMPORTED  # noqa: E402
+
+from .make_onnx_files import reference_input  # noqa: E402
+
+FILES = Path(__file__).resolve().parent / "onnx_files"
+MODELS = sorted(FILES.glob("*.onnx"))
+REFERENCE = dict(np.load(FILES / "reference.npz"))
+
+
+def relative_error(got: np.ndarray, want: np.ndarray) -> float:
+    return float(np.abs(got - want).max() / max(np.abs(want).max(), 1e-6))
+
+
+def run_imported(path: Path, x: np.ndarray | None = None):
+    design, weights = import_onnx(path)
+    x = reference_input(path.stem, (1, *design.input.shape))[0] if x is None else x
+    outputs = Runner(design, weights).run(x)
+    return design, outputs[design.layers[-1].name]
+
+
+@pytest.mark.parametrize("path", MODELS, ids=lambda p: p.stem)
+def test_stored_model_matches_its_reference(path):
+    _, y = run_imported(path)
+    want = REFERENCE[path.stem]
+    assert y.shape == want.shape
+    assert relative_error(y, want) <= 1e-4
+
+
+def _types(layers) -> list:
+    """Nested ``[type, …]`` with Branches as ``("Branch:<merge>", [[…], …])``."""
+    return [
+        (f"Branch:{layer.hp['merge']}", [_types(b) for b in layer.branches])
+        if layer.type == "Branch"
+        else layer.type
+        for layer in layers
+    ]
+
+
+def test_branches_nest_residual_se_inception_and_dense_concats():
+    design, _ = import_onnx(FILES / "ops_branches.onnx")
+    types = _types(design.layers)
+    residual, se, inception, dense1, dense2, total = (
+        types[2],
+        types[4],
+        types[5],
+        types[6],
+        types[7],
+        types[8],
+    )
+    assert residual == ("Branch:add", [["Conv2d", "ReLU", "Conv2d"], []])
+    assert se == ("Branch:mul", [[], ["AdaptiveAvgPool2d", "Conv2d", "ReLU", "Conv2d", "Sigmoid"]])
+    assert inception[0] == "Branch:concat" and len(inception[1]) == 3
+    assert (
+        dense1 == dense2 == ("Branch:concat", [[], ["ReLU", "Conv2d"]])
+    )  # cat(x0, y1, y2) = cat(cat(x0, y1), y2)
+    assert total[0] == "Branch:add" and len(total[1]) == 3
+    names = design.names()
+    assert {"res_conv1", "res_conv2", "res", "se", "se_fc1", "inc", "dense_l1"} <= names
+
+
+def test_padding_variants_map_exactly():
+    design, _ = import_onnx(FILES / "ops_padding.onnx")
+    by_name = {layer.name: layer for _, layer in design.walk()}
+    assert by_name["stem_conv"].params["padding"] == "same"  # SAME_UPPER
+    assert by_name["block_asym_pad"].params["padding"] == [1, 2, 0, 1]  # ZeroPad2d before the conv
+    assert by_name["block_lower_pad"].type == "ZeroPad2d"  # SAME_LOWER: the extra row/column first
+    assert by_name["padded"].params["padding"] == [1, 1]  # a Pad folded into the conv
+    assert by_name["zero_pad"].params["padding"] == [
+        1,
+        0,
+        0,
+        2,
+    ]  # a standalone Pad (left, right, top, bottom)
+    assert by_name["block_act"].type == "ReLU6"
+
+
+def test_multi_node_activations_are_recognised():
+    design, _ = import_onnx(FILES / "ops_activations.onnx")
+    types = [layer.type for layer in design.layers]
+    assert types[:6] == ["Hardswish", "Hardsigmoid", "SiLU", "GELU", "Hardswish", "ConvTranspose2d"]
+    assert types[-2:] == ["Flatten", "Linear"]  # the Shape → Gather → Concat reshape, MatMul + Add
+    assert "Dropout" not in types and "Identity" not in types
+
+
+@pytest.mark.parametrize("exporter", ["ts", "dynamo"])
+def test_layer_names_come_from_module_paths(exporter):
+    design, _ = import_onnx(FILES / f"torch_resnet_{exporter}.onnx")
+    names = design.names()
+    assert {"stem_0", "layer1_0", "layer1_0_conv1", "layer1_0_conv2", "layer2_0_downsample_0", "fc"} <= names
+    design, _ = import_onnx(FILES / f"torch_mobilenet_v2_{exporter}.onnx")
+    assert {
+        "features_2_conv_0_0",
+        "features_2_conv_1_0",
+        "features_2_conv_2",
+        "classifier_1",
+    } <= design.names()
+
+
+def test_every_layer_type_is_imported_or_says_why_not():
+    produced = {t for entry in OP_MAPPINGS.values() for t in entry.produces}
+    for type_name in LAYER_SPECS:
+        assert type_name in produced or type_name in NOT_IMPORTED, f"no ONNX mapping produces {type_name}"
+    assert not set(NOT_IMPORTED) & produced
+
+
+# --- refusals ----------------------------------------------------------------------------------------
+def _model(tmp_path: Path, nodes, inits=(), shape=(1, 3, 8, 8), out="y", opset=17, name="m.onnx") -> Path:
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(shape))],
+        [helper.make_tensor_value_info(out, TensorProto.FLOAT, None)],
+        list(inits),
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    path = tmp_path / name
+    onnx.save(model, str(path))
+    return path
+
+
+def test_unsupported_ops_are_listed_together(tmp_path):
+    from onnx import helper, numpy_helper
+
+    clip_lo, clip_hi = (
+        numpy_helper.from_array(np.float32(-1), "lo"),
+        numpy_helper.from_array(np.float32(1), "hi"),
+    )
+    nodes = [
+        helper.make_node("Transpose", ["x"], ["a"], "/t1", perm=[0, 1, 3, 2]),
+        helper.make_node("Transpose", ["a"], ["b"], "/t2", perm=[0, 1, 3, 2]),
+        helper.make_node("Clip", ["b", "lo", "hi"], ["c"], "/act/Clip"),
+        helper.make_node("Floor", ["c"], ["y"], "/floor"),
+    ]
+    path = _model(tmp_path, nodes, [clip_lo, clip_hi])
+    with pytest.raises(OnnxImportError) as info:
+        import_onnx(path)
+    text = str(info.value)
+    assert "\n" not in text and text.startswith(str(path))
+    assert (
+        "3 op types" in text
+        and "Transpose ×2 (first: '/t1')" in text
+        and "Floor ×1 (first: '/floor')" in text
+    )
+    assert "Clip ×1 (first: '/act/Clip': bounds (-1, 1)" in text
+
+
+def test_a_graph_that_is_not_series_parallel_names_the_node(tmp_path):
+    from onnx import helper
+
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"], "/a"),
+        helper.make_node("Sigmoid", ["x"], ["b"], "/b"),
+        helper.make_node("Add", ["a", "b"], ["c"], "/c"),
+        helper.make_node("Add", ["b", "c"], ["y"], "/d"),
+    ]
+    with pytest.raises(OnnxImportError, match=r"not series-parallel at node '/(c|d)' \(Add\)"):
+        import_onnx(_model(tmp_path, nodes))
+
+
+def test_external_data_is_read_beside_the_model_and_refused_when_missing(tmp_path):
+    stem = "torch_resnet_dynamo"
+    shutil.copy(FILES / f"{stem}.onnx", tmp_path / f"{stem}.onnx")
+    with pytest.raises(
+        OnnxImportError, match=rf"external file '{stem}.onnx.data', which is not beside the model"
+    ):
+        import_onnx(tmp_path / f"{stem}.onnx")
+    shutil.copy(FILES / f"{stem}.onnx.data", tmp_path / f"{stem}.onnx.data")
+    _, y = run_imported(tmp_path / f"{stem}.onnx", reference_input(stem, (1, 3, 32, 32))[0])
+    assert relative_error(y, REFERENCE[stem]) <= 1e-4
+
+
+def test_dynamic_input_needs_a_size(tmp_path):
+    from onnx import helper
+
+    path = _model(tmp_path, [helper.make_node("Relu", ["x"], ["y"], "/relu")], shape=("N", 3, "H", "W"))
+    with pytest.raises(OnnxImportError, match=r"dynamic size \(\?×3×\?×\?\); give the size with --input"):
+        import_onnx(path)
+    design, _ = import_onnx(path, (3, 20, 24))
+    assert design.input.shape == (3, 20, 24) and [layer.type for layer in design.layers] == ["ReLU"]
+
+
+def test_not_an_onnx_file(tmp_path):
+    path = tmp_path / "junk.onnx"
+    path.write_bytes(b"\x00\x01 definitely not protobuf" * 10)
+    with pytest.raises(OnnxImportError, match="junk.onnx"):
+        import_onnx(path)
+    with pytest.raises(OnnxImportError, match="no such file"):
+        import_onnx(tmp_path / "missing.onnx")
+
+
+# --- the command line --------------------------------------------------------------------------------
+def test_cli_import_writes_design_and_weights_that_run(tmp_path, capsys):
+    from designer.cli.main import main
+
+    design, weights = tmp_path / "net.json", tmp_path / "net.safetensors"
+    assert (
+        main(
+            ["import", str(FILES / "torch_unet_ts.onnx"), "--out", str(design), "--out-weights", str(weights)]
+        )
+        == 0
+    )
+    assert "imported in" in capsys.readouterr().out
+    maps = tmp_path / "maps.npz"
+    assert main(["run", str(design), "--sample", "--weights", str(weights), "--out", str(maps)]) == 0
+    assert maps.exists()
+
+
+def test_cli_import_refusal_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys):
+    from onnx import helper
+
+    from designer.cli.main import main
+
+    path = _model(tmp_path, [helper.make_node("Transpose", ["x"], ["y"], "/t", perm=[0, 1, 3, 2])])
+    design, weights = tmp_path / "out.json", tmp_path / "out.npz"
+    assert main(["import", str(path), "--out", str(design), "--out-weights", str(weights)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Transpose ×1 (first: '/t')" in err and "Traceback" not in err
+    assert not design.exists() and not weights.exists()
