@@ -225,7 +225,12 @@ def load_weights(path: str | Path, design: Design) -> Weights:
 
 
 def save_weights(path: str | Path, weights: Mapping[str, np.ndarray]) -> None:
-    """Write weights as an uncompressed ``.npz`` (keys as in a PyTorch ``state_dict``) at exactly ``path``,
-    atomically (:func:`designer.core.files.atomic_write`)."""
+    """Write weights (keys as in a PyTorch ``state_dict``) at exactly ``path``, atomically
+    (:func:`designer.core.files.atomic_write`): ``.safetensors`` for that suffix, else an uncompressed ``.npz``."""
+    if str(path).lower().endswith(".safetensors"):
+        from designer.interop.weight_files import write_weight_file
+
+        write_weight_file(path, weights)
+        return
     arrays = {k: np.asarray(v) for k, v in weights.items()}
     atomic_write(path, lambda handle: np.savez(handle, **arrays))

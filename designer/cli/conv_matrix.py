@@ -15,7 +15,8 @@ import numpy as np
 
 from designer.core import analyze
 
-from .support import EXIT_DESIGN_ERRORS, EXIT_OK, UserError, load_design_or_fail
+from .outputs import check_distinct_paths, save_npy
+from .support import EXIT_DESIGN_ERRORS, EXIT_OK, UserError, add_weights_argument, load_design_or_fail
 
 
 def _weights(args: argparse.Namespace, design, name: str) -> dict[str, np.ndarray]:
@@ -38,6 +39,7 @@ def _weights(args: argparse.Namespace, design, name: str) -> dict[str, np.ndarra
 def cmd_conv_matrix(args: argparse.Namespace) -> int:
     from designer.backend.conv_matrix import ConvMatrixError, check_size, layer_matrix, refusal
 
+    check_distinct_paths({"the design": args.design, "--weights": args.weights}, {"--out": args.out})
     design = load_design_or_fail(args.design)
     if args.layer not in design.names():
         raise UserError(f"{args.design}: no layer named {args.layer!r}")
@@ -55,10 +57,7 @@ def cmd_conv_matrix(args: argparse.Namespace) -> int:
         matrix, _ = layer_matrix(layer, row.input_shape, row.output_shape, weights)
     except ConvMatrixError as exc:
         raise UserError(f"{args.design}: {exc}") from None
-    try:
-        np.save(args.out, matrix)
-    except OSError as exc:
-        raise UserError(f"{args.out}: cannot write the matrix: {exc.strerror or exc}") from None
+    save_npy(args.out, matrix, "the matrix")
     nonzeros = int(np.count_nonzero(matrix))
     print(f"{args.layer}: C is {matrix.shape[0]:,}×{matrix.shape[1]:,} (out {_fmt(row.output_shape)} · "
           f"in {_fmt(row.input_shape)}), {nonzeros:,} nonzeros ({100.0 * nonzeros / max(matrix.size, 1):.2f}%); "
@@ -76,7 +75,7 @@ def add_parsers(subparsers) -> None:
     p.add_argument("design", help="design file (cnn-designer/v1 JSON)")
     p.add_argument("--layer", required=True, help="layer name (Conv2d, ConvTranspose2d or another linear layer)")
     source = p.add_mutually_exclusive_group()
-    source.add_argument("--weights", help="weights .npz (PyTorch state_dict keys)")
+    add_weights_argument(source)
     source.add_argument("--seed", type=int, default=0, help="seed of the random weights (default 0)")
     p.add_argument("--out", required=True, help="output .npy: float32 [out elements, in elements] (C·H·W order)")
     p.set_defaults(handler=cmd_conv_matrix)

@@ -11,7 +11,7 @@ import argparse
 import numpy as np
 
 from .outputs import check_distinct_paths, read_image, save_npy, write_png
-from .support import EXIT_OK, UserError, check_runnable, load_design_or_fail, make_runner
+from .support import EXIT_OK, UserError, add_weights_argument, check_runnable, load_design_or_fail, make_runner
 from designer.core import Design, analyze
 
 from designer.backend.gradients import EffectiveRF, effective_rf
@@ -74,7 +74,7 @@ def add_parsers(subparsers) -> None:
     source.add_argument("--sample", action="store_true", help="use the built-in sample image (the default)")
     p.add_argument("--uniform", action="store_true", help="all-equal weights, no nonlinearity (architecture only)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random weights (default 0)")
-    p.add_argument("--weights", help="weights .npz (PyTorch state_dict keys)")
+    add_weights_argument(p)
     p.add_argument("--out", required=True, help="output .npy: float64 input H×W map summing to 1 (exactly this path)")
     p.add_argument("--png", help="also write the map as a grayscale PNG (maximum white)")
     p.set_defaults(handler=cmd_erf)

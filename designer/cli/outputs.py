@@ -29,8 +29,11 @@ UNSAFE_IN_FILE_NAMES = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 
 
 def _same_file(a: str, b: str) -> bool:
-    """Whether two paths name one file: equal after resolving links and ``..``, or the same inode."""
-    if Path(a).resolve() == Path(b).resolve():
+    """Whether two paths name one file: equal after resolving links and ``..``, or the same inode.
+
+    ``os.path.realpath`` never raises (a symbolic-link loop stays unresolved; reading it fails later with
+    its own one-line error), unlike ``Path.resolve``, which raises on a loop."""
+    if os.path.realpath(a) == os.path.realpath(b):
         return True
     try:
         return os.path.samefile(a, b)

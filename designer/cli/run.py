@@ -21,7 +21,16 @@ import numpy as np
 from designer.core import Design
 
 from .outputs import check_distinct_paths, read_image, safe_file_name, write_file, write_png
-from .support import EXIT_OK, UserError, check_valid, load_design_or_fail, make_runner, positive_int
+from .support import (
+    EXIT_OK,
+    SAVE_WEIGHTS_HELP,
+    UserError,
+    add_weights_argument,
+    check_valid,
+    load_design_or_fail,
+    make_runner,
+    positive_int,
+)
 
 
 def _load_valid_design(path: str) -> Design:
@@ -185,9 +194,9 @@ def add_parsers(subparsers) -> None:
                         help="a ready [C, H, W] input array (another H×W than the design's runs at its own size)")
     source.add_argument("--sample", action="store_true", help="the built-in sample image")
     init = p.add_mutually_exclusive_group()
-    init.add_argument("--weights", metavar="W.npz", help="weights (PyTorch state_dict names and layouts)")
+    add_weights_argument(init)
     init.add_argument("--seed", type=int, default=0, help="seed of the He-normal initialisation (default 0)")
-    p.add_argument("--save-weights", metavar="W.npz", help="write the weights used (at exactly this path)")
+    p.add_argument("--save-weights", metavar="W", help=SAVE_WEIGHTS_HELP)
     p.add_argument("--out", required=True, metavar="MAPS.npz",
                    help="one array per layer name, plus 'input' (the network input; stored as '__input__' "
                         "instead when a layer is itself named 'input')")
@@ -197,16 +206,16 @@ def add_parsers(subparsers) -> None:
 
     p = subparsers.add_parser("fully-conv", help="convert the classifier head into convolutions")
     p.add_argument("design")
-    p.add_argument("--weights", required=True, metavar="W.npz")
+    add_weights_argument(p, required=True)
     p.add_argument("--out", required=True, metavar="NEW.json", help="the new design (written at exactly this path)")
-    p.add_argument("--out-weights", required=True, metavar="NEW.npz",
+    p.add_argument("--out-weights", required=True, metavar="NEW_WEIGHTS",
                    help="the converted weights (written at exactly this path)")
     p.set_defaults(handler=cmd_fully_conv, seed=0)
 
     p = subparsers.add_parser("bench", help="time the NumPy forward pass of a design")
     p.add_argument("design")
     p.add_argument("--repeat", type=positive_int, default=5)
-    p.add_argument("--weights", metavar="W.npz")
+    add_weights_argument(p)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--pretty", action="store_true", help="indent the JSON")
     p.set_defaults(handler=cmd_bench)

@@ -72,3 +72,13 @@ def make_runner(args: argparse.Namespace, design: Design):
         text = str(exc)
         raise UserError(text if weights_path and text.startswith(str(weights_path)) else f"{args.design}: {text}") \
             from None
+
+
+WEIGHTS_HELP = ("weights: .npz, .safetensors or a PyTorch .pt/.pth state_dict (read without torch; keys as in the "
+                "state_dict, a 'module.' prefix is accepted)")
+SAVE_WEIGHTS_HELP = "write weights at exactly this path: .safetensors for that suffix, else an uncompressed .npz"
+
+
+def add_weights_argument(parser, required: bool = False) -> None:
+    """``--weights W`` with the formats every command accepts."""
+    parser.add_argument("--weights", metavar="W", required=required, help=WEIGHTS_HELP)

@@ -151,6 +151,20 @@ def check_text(value: str, field: str) -> str:
     return value
 
 
+def _check_texts(value: Any, field: str) -> None:
+    """:func:`check_text` on every string inside a hyperparameter value (keys and items of nested objects and
+    lists too, e.g. a kernel preset's name), so a design that loads can always be saved and printed."""
+    if isinstance(value, str):
+        check_text(value, field)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check_texts(k, field)
+            _check_texts(v, field)
+    elif isinstance(value, list):
+        for item in value:
+            _check_texts(item, field)
+
+
 def printable(text: str) -> str:
     """``text`` safe to show in a one-line message: control characters and lone surrogates escaped."""
     return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
@@ -221,6 +235,10 @@ def _read_layer_fields(data: dict, where: str) -> Layer:
     if not isinstance(name, str):
         raise DesignFormatError(f"must be a string, got {_short(repr(name))}", field="name")
     check_text(name, "name")
+    if "." in name:
+        raise DesignFormatError("a layer name cannot contain '.': it separates the layer from its tensor in weight "
+                                "keys such as 'conv1.weight', and PyTorch module names cannot hold it; use '_'",
+                                field="name")
     spec = LAYER_SPECS[type_name]
     known = {p.name: p for p in spec.params}
     params = {}
@@ -236,6 +254,7 @@ def _read_layer_fields(data: dict, where: str) -> Layer:
             known[key].check(value)
         except (ValueError, TypeError, OverflowError) as exc:  # OverflowError: float() of a huge int
             raise DesignFormatError(_short(str(exc), 300), field=key) from None
+        _check_texts(value, key)
         params[key] = value
     for p in spec.params:
         if p.required and p.name not in params:

@@ -57,7 +57,7 @@ def prepare_export(design: Design, weights: Mapping[str, np.ndarray] | None = No
         return report, None
     from designer.backend.weights import check_weights, expected_shapes
 
-    return report, check_weights(weights, expected_shapes(design))
+    return report, check_weights(weights, expected_shapes(design), copy=False)  # only read, never changed
 
 
 RESERVED_CLASS_NAMES = frozenset({"F", "nn", "torch", "Path", "SpatialPyramidPool2d", "tf_same_pad",

@@ -10,12 +10,15 @@
   ``collections.OrderedDict`` and plain containers, and nothing else. Any other global (a
   ``__reduce__`` calling ``os.system``) is refused before anything runs.
 
-The format is detected from the content (zip with ``data.pkl`` → PyTorch, zip with ``.npy``
-members → npz, 8-byte header length + JSON → safetensors), the suffix only breaks ties. Keys
-prefixed ``module.`` (``nn.DataParallel``) lose the prefix; a checkpoint dict holding the
-state dict under ``state_dict``/``model``/… is unwrapped.
+The format is detected from the content whatever the suffix (zip with ``data.pkl`` → PyTorch,
+other zip → npz, 8-byte header length + JSON → safetensors); only regular files are opened. Keys
+prefixed ``module.`` (``nn.DataParallel``) lose the prefix; a checkpoint dict holding the state
+dict under ``state_dict``/``model``/… is unwrapped.
 
-``write_weight_file(path, weights)`` writes ``.safetensors`` or ``.npz`` by suffix.
+``write_weight_file(path, weights)`` writes ``.safetensors`` or ``.npz`` by suffix, atomically.
+``backend.weights.load_weights`` reads every non-npz file through :func:`read_weights_for`: keys
+matched to the design's layer names (``features.0.weight`` → ``features_0.weight``) and tensors
+no layer takes refused (:func:`check_no_extras`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from designer.backend.weights import WeightsError
+from designer.core.files import open_regular
 
 Weights = dict[str, np.ndarray]
 STATE_DICT_KEYS = ("state_dict", "model_state_dict", "model", "net", "weights", "params")
@@ -98,6 +102,10 @@ def _rebuild_tensor(
     size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
     if len(size) != len(stride) or min(size + stride, default=0) < 0 or offset < 0:
         raise ValueError(f"a tensor has an invalid layout (size {list(size)}, stride {list(stride)})")
+    if int(np.prod(size, dtype=np.int64)) > storage.size:  # e.g. a stride-0 view inflating a tiny storage
+        raise ValueError(
+            f"a tensor of size {list(size)} is larger than its storage ({storage.size} elements)"
+        )
     if 0 not in size:
         last = offset + sum((n - 1) * s for n, s in zip(size, stride))
         if last >= storage.size:
@@ -225,7 +233,12 @@ def _read_safetensors(path: Path) -> Weights:
         ) from None
     header = _safetensors_header(path)
     if not any(isinstance(v, dict) and v.get("dtype") == "BF16" for v in header[0].values()):
-        return load_file(str(path))
+        from safetensors import SafetensorError
+
+        try:
+            return load_file(str(path))
+        except SafetensorError as exc:
+            raise ValueError(str(exc)) from None
     return _read_safetensors_bf16(path, *header)
 
 
@@ -274,7 +287,7 @@ def _read_zip(path: Path) -> Weights:
 
 def detect_format(path: Path) -> str:
     """``"zip"`` (PyTorch or npz), ``"safetensors"`` or ``"pickle"`` from the first bytes."""
-    with open(path, "rb") as f:
+    with open_regular(path) as f:  # a FIFO or a device is refused, never waited on
         head = f.read(9)
     if head.startswith(b"PK"):
         return "zip"
@@ -355,10 +368,27 @@ def match_design_keys(weights: Weights, expected: Mapping[str, object]) -> Weigh
     return renamed
 
 
+IGNORED_EXTRAS = (".num_batches_tracked",)  # BatchNorm's step counter: no effect at inference
+
+
+def check_no_extras(weights: Mapping[str, np.ndarray], expected: Mapping[str, object]) -> None:
+    """Refuse tensors no layer takes (naming the first and its shape): a checkpoint of another network,
+    or of the same network before an exporter folded its BatchNorms, must not load silently."""
+    extra = [k for k in weights if k not in expected and not k.endswith(IGNORED_EXTRAS)]
+    if extra:
+        shape = list(np.shape(weights[extra[0]]))
+        raise WeightsError(
+            f"the weights hold '{extra[0]}' (shape {shape}), which no layer of the design takes; "
+            f"{len(extra)} extra tensor(s) in all"
+        )
+
+
 def read_weights_for(path: str | Path, expected: Mapping[str, object]) -> Weights:
-    """``read_weight_file`` with keys matched to a design's (see :func:`match_design_keys`); errors carry
-    the reason only (``load_weights`` names the file)."""
+    """``read_weight_file`` with keys matched to a design's (see :func:`match_design_keys`) and no extra
+    tensors (:func:`check_no_extras`); errors carry the reason only (``load_weights`` names the file)."""
     try:
-        return match_design_keys(read_weight_file(path), expected)
+        weights = match_design_keys(read_weight_file(path), expected)
     except WeightFileError as exc:
         raise WeightsError(exc.reason) from None
+    check_no_extras(weights, expected)
+    return weights

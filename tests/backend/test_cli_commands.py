@@ -86,7 +86,7 @@ def test_main_entry_point(tmp_path):
 
 
 def test_maps_keep_any_layer_name_and_the_input(tmp_path, capsys):
-    names = ["file", "allow_pickle", "input", "a.b"]
+    names = ["file", "allow_pickle", "input", "a-b c"]
     design = _design_file(tmp_path, [conv(names[0], 2, 3, padding=1), layer("ReLU", names[1]),
                                      layer("Tanh", names[2]), layer("Sigmoid", names[3])])
     out = tmp_path / "maps.npz"

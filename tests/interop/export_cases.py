@@ -18,6 +18,7 @@ import types
 from pathlib import Path
 
 import numpy as np
+from hypothesis import strategies as st
 
 from designer.backend.runner import Runner
 from designer.core import LAYER_SPECS, Design, analyze
@@ -126,9 +127,11 @@ CASES: dict[str, Design] = {
         {"type": "Dropout", "name": "drop", "p": 0.3}, {"type": "Linear", "name": "fc", "out_features": 7, "bias": False},
         {"type": "Sigmoid", "name": "sigmoid"},
     ]),
-    "odd_names": _design("class", 3, 6, 6, [
+    "odd_names": _design("class", 3, 6, 6, [  # names PyTorch cannot take as attributes, escapes in strings
         _conv("conv 1", 4, 3, padding=1), {"type": "ReLU", "name": "forward"}, _conv("1x1", 4, 1),
         {"type": "BatchNorm2d", "name": "eval"}, {"type": "ReLU", "name": "input"},
+        {"type": "Branch", "name": 'br"\\', "merge": "add", "branches": [
+            [_conv("def", 4, 1), _conv("__init__", 4, 1)], [{"type": "Identity", "name": 'q"uote\nx'}]]},
         {"type": "Sigmoid", "name": "output"},
     ]),
 }
@@ -270,3 +273,40 @@ def torch_output(source: str, design: Design, weights: dict[str, np.ndarray], ba
     net.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()}, strict=True)
     with torch.no_grad():
         return net.eval()(torch.from_numpy(batch)).numpy()
+
+
+# --- random designs with every kind of layer and nested branches (add/mul broadcasting, concat) ---------------
+EXTRA_LAYERS = st.sampled_from([
+    {"type": "SiLU", "inplace": True}, {"type": "Hardswish"}, {"type": "Hardsigmoid"}, {"type": "GELU"},
+    {"type": "GELU", "approximate": "tanh"}, {"type": "Identity"}, {"type": "ReLU", "inplace": True},
+    {"type": "ELU", "inplace": True, "alpha": 0.3}, {"type": "LeakyReLU", "negative_slope": 0.1, "inplace": True},
+    {"type": "ReLU6", "inplace": True}, {"type": "PReLU"}, {"type": "Dropout"}, {"type": "Tanh"},
+    {"type": "GroupNorm", "num_groups": 2}, {"type": "ZeroPad2d", "padding": [1, 0, 0, 2]},
+    {"type": "BatchNorm2d", "track_running_stats": False}, {"type": "BatchNorm2d", "affine": False},
+    {"type": "AdaptiveMaxPool2d", "output_size": [3, 2]}, {"type": "AdaptiveAvgPool2d", "output_size": 1},
+    {"type": "Upsample", "scale_factor": 1.5, "mode": "bilinear"},
+    {"type": "Upsample", "scale_factor": [2, 3], "mode": "bilinear", "align_corners": True},
+    {"type": "LocalResponseNorm", "size": 2}, {"type": "SpatialPyramidPool2d", "levels": [3, 1], "mode": "avg"},
+    {"type": "MaxPool2d", "kernel_size": 2, "dilation": 2, "ceil_mode": True, "stride": 1},
+])
+
+
+def mixed_designs(layer: st.SearchStrategy[dict]) -> st.SearchStrategy[dict]:
+    """Design dicts of up to 5 layers drawn from ``layer`` (the property tests' strategy) and
+    ``EXTRA_LAYERS``, with Branches (concat/add/mul) nested two deep."""
+    any_layer = st.one_of(layer, EXTRA_LAYERS, EXTRA_LAYERS)
+
+    def sequences(depth: int) -> st.SearchStrategy[list]:
+        inner = any_layer if depth == 0 else st.one_of(any_layer, any_layer, branches(depth - 1))
+        return st.lists(inner, max_size=3)
+
+    def branches(depth: int) -> st.SearchStrategy[dict]:
+        return st.fixed_dictionaries({"type": st.just("Branch"),
+                                      "merge": st.sampled_from(["concat", "add", "mul"]),
+                                      "branches": st.lists(sequences(depth), min_size=1, max_size=3)})
+
+    return st.fixed_dictionaries({
+        "format": st.just("cnn-designer/v1"), "name": st.just("mixed"),
+        "input": st.fixed_dictionaries({"channels": st.sampled_from([2, 4]), "height": st.integers(3, 14),
+                                        "width": st.integers(3, 14)}),
+        "layers": st.lists(st.one_of(any_layer, branches(1)), min_size=1, max_size=5)})

@@ -120,11 +120,13 @@ def ops_pools_norms() -> onnx.ModelProto:
     y = b.op("Tanh", [b.op("Sigmoid", [y])])
     y = b.op("Flatten", [b.op("GlobalMaxPool", [y])], axis=1)
     y = b.op("Gemm", [y, b.weight(4, 5), b.const(RNG.normal(size=5))], alpha=0.5, beta=2.0)
+    y = b.bn(y, 5, "/bn1d/BatchNormalization")  # folded into the Gemm
     return b.model(b.op("Softmax", [y], axis=1))
 
 
 def ops_activations() -> onnx.ModelProto:
-    """Activations as single ops and as exporters spell them, resize, the Shape-chain flatten, MatMul + Add."""
+    """Activations as single ops and as exporters spell them, resize, the Shape-chain flatten,
+    MatMul + Add."""
     b = Builder((1, 3, 8, 8))
     y = b.op("HardSigmoid", [b.op("HardSwish", ["x"])], alpha=1 / 6, beta=0.5)
     y = b.op("Mul", [y, b.op("Sigmoid", [y], "/act/Sigmoid")], "/act/Mul")  # SiLU
@@ -225,6 +227,17 @@ def ops_groupnorm18() -> onnx.ModelProto:
     return b.model(b.op("Sigmoid", [y]), opset=18, out_shape=[1, 6, 5, 5])
 
 
+def ops_opset9() -> onnx.ModelProto:
+    """Opset 9 spellings: Pad and Clip with attributes, the Upsample op, Softmax-1 on a vector."""
+    b = Builder((1, 3, 6, 6))
+    y = b.op("Pad", ["x"], "/pad/Pad", pads=[0, 0, 1, 2, 0, 0, 0, 1], mode="constant")
+    y = b.op("Clip", [b.conv(y, 3, 4, 3, "/conv/Conv")], "/act/Clip", min=0.0, max=6.0)
+    y = b.op("Upsample", [y, b.const([1, 1, 2, 2])], "/up/Upsample", mode="nearest")
+    y = b.op("Flatten", [b.op("GlobalAveragePool", [b.bn(y, 4, "/bn/BatchNormalization")])], axis=1)
+    y = b.op("Gemm", [y, b.weight(3, 4), b.const(RNG.normal(size=3))], "/fc/Gemm", transB=1)
+    return b.model(b.op("Softmax", [y], axis=1), opset=9)
+
+
 OP_FILES = {
     "ops_padding": ops_padding,
     "ops_pools_norms": ops_pools_norms,
@@ -232,6 +245,7 @@ OP_FILES = {
     "ops_branches": ops_branches,
     "ops_gelu_groupnorm": ops_gelu_groupnorm,
     "ops_groupnorm18": ops_groupnorm18,
+    "ops_opset9": ops_opset9,
 }
 
 

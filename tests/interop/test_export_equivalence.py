@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from designer.core import Design, analyze
 from designer.interop.export_onnx import build_onnx
 from designer.interop.export_torch import pytorch_source
-from tests.core.test_properties import designs
+from tests.core.test_properties import LAYER, designs
 from tests.interop.export_cases import (
     CASES,
     EXAMPLES,
@@ -33,6 +33,7 @@ from tests.interop.export_cases import (
     assert_close,
     every_type_designs,
     example_variant,
+    mixed_designs,
     onnx_reference,
     onnxruntime_output,
     random_weights,
@@ -99,9 +100,7 @@ RANDOM = settings(max_examples=int(os.environ.get("EXPORT_EXAMPLES", "30")), dea
                   derandomize=not os.environ.get("EXPORT_EXAMPLES"), suppress_health_check=[HealthCheck.too_slow])
 
 
-@RANDOM
-@given(designs())
-def test_random_designs_export_to_what_the_app_computes(data):
+def _check_random(data: dict) -> None:
     design = Design.from_dict(copy.deepcopy(data))
     if not analyze(design).valid:
         return  # the property tests check that invalid designs are refused
@@ -113,3 +112,15 @@ def test_random_designs_export_to_what_the_app_computes(data):
         assert_close(onnxruntime_output(model, x[None])[0], want, "onnxruntime")
     if HAS_TORCH:
         assert_close(torch_output(pytorch_source(design), design, weights, x[None])[0], want, "generated PyTorch")
+
+
+@RANDOM
+@given(designs())
+def test_random_designs_export_to_what_the_app_computes(data):
+    _check_random(data)
+
+
+@RANDOM
+@given(mixed_designs(LAYER))
+def test_random_mixed_designs_with_nested_branches_export_to_what_the_app_computes(data):
+    _check_random(data)

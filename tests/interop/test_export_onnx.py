@@ -8,7 +8,7 @@ import numpy as np
 import onnx
 import pytest
 
-from designer.core import Design
+from designer.core import Design, analyze
 from designer.interop import export_onnx as export_onnx_module
 from designer.interop.export_checks import ExportError
 from designer.interop.export_onnx import OPSET, build_onnx, export_onnx
@@ -45,6 +45,14 @@ def test_every_layer_is_a_node_of_its_name_and_helpers_are_prefixed(mixed):
     layers = {layer.name for _, layer in design.walk()}
     assert layers <= set(names) and len(set(names)) == len(names)
     assert all(n in layers or n.split("/")[0] in layers for n in names)
+
+
+def test_layer_outputs_carry_the_analysed_shapes(mixed):
+    design, _, model = mixed
+    shapes = {v.name: [d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim]
+              for v in model.graph.value_info}
+    rows = analyze(design).rows[:-1]  # the last layer's tensor is "output"
+    assert {r.name: ["N", *r.output_shape] for r in rows} == {r.name: shapes[r.name] for r in rows}
 
 
 def _ops(design: Design) -> dict[str, list[str]]:

@@ -25,6 +25,7 @@ from tests.interop.export_cases import (
     HAS_TORCH,
     app_output,
     assert_close,
+    load_generated,
     random_weights,
     sample,
     torch_output,
@@ -169,3 +170,13 @@ def test_reserved_attribute_lists_match_torch():
 
     assert {n for n in dir(nn.Module()) if not n.startswith("__")} <= NN_MODULE_ATTRIBUTES
     assert set(nn.Module().__dict__) == NN_MODULE_STATE
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="needs torch")
+@pytest.mark.parametrize("name", ["depthwise", "mix", "odd_names"])
+def test_state_dict_keys_are_the_app_weight_keys(name):
+    design = CASES[name]
+    keys = set(load_generated(pytorch_source(design), design)().state_dict())
+    weights = random_weights(design)
+    assert weights.keys() <= keys
+    assert {k for k in keys - weights.keys() if not k.endswith(".num_batches_tracked")} == set()

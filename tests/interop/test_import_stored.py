@@ -6,6 +6,7 @@ op and exporter spelling) and the ``torch_models`` nets exported by both PyTorch
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -15,8 +16,8 @@ import pytest
 onnx = pytest.importorskip("onnx")
 
 from designer.backend.runner import Runner  # noqa: E402
-from designer.core import LAYER_SPECS  # noqa: E402
-from designer.interop.onnx_import import OnnxImportError, import_onnx  # noqa: E402
+from designer.core import LAYER_SPECS, Design  # noqa: E402
+from designer.interop.onnx_import import DynamicInputError, OnnxImportError, import_onnx  # noqa: E402
 from designer.interop.onnx_import.mapping import OP_MAPPINGS  # noqa: E402
 from designer.interop.onnx_import.ops import NOT_IMPORTED  # noqa: E402
 
@@ -40,10 +41,11 @@ def run_imported(path: Path, x: np.ndarray | None = None):
 
 @pytest.mark.parametrize("path", MODELS, ids=lambda p: p.stem)
 def test_stored_model_matches_its_reference(path):
-    _, y = run_imported(path)
+    design, y = run_imported(path)
     want = REFERENCE[path.stem]
     assert y.shape == want.shape
     assert relative_error(y, want) <= 1e-4
+    assert Design.from_dict(json.loads(json.dumps(design.to_dict()))) == design  # saves as a valid design
 
 
 def _types(layers) -> list:
@@ -195,8 +197,11 @@ def test_dynamic_input_needs_a_size(tmp_path):
     from onnx import helper
 
     path = _model(tmp_path, [helper.make_node("Relu", ["x"], ["y"], "/relu")], shape=("N", 3, "H", "W"))
-    with pytest.raises(OnnxImportError, match=r"dynamic size \(\?×3×\?×\?\); give the size with --input"):
+    with pytest.raises(
+        DynamicInputError, match=r"dynamic size \(\?×3×\?×\?\); give the size with --input"
+    ) as info:
         import_onnx(path)
+    assert info.value.channels == 3
     design, _ = import_onnx(path, (3, 20, 24))
     assert design.input.shape == (3, 20, 24) and [layer.type for layer in design.layers] == ["ReLU"]
 
@@ -238,3 +243,44 @@ def test_cli_import_refusal_is_one_line_exit_2_and_writes_nothing(tmp_path, caps
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Transpose ×1 (first: '/t')" in err and "Traceback" not in err
     assert not design.exists() and not weights.exists()
+
+
+def test_a_large_model_imports_in_seconds(tmp_path):
+    """~40 MB of weights (a 3200×3200 Gemm after a conv): parsed once, converted once, in seconds."""
+    import time
+
+    from onnx import helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    inits = [
+        numpy_helper.from_array(rng.standard_normal((8, 3, 3, 3), np.float32), "conv.weight"),
+        numpy_helper.from_array(rng.standard_normal((3200, 3200), np.float32) * 0.01, "fc.weight"),
+    ]
+    nodes = [
+        helper.make_node(
+            "Conv", ["x", "conv.weight"], ["c"], "/conv/Conv", kernel_shape=[3, 3], pads=[1] * 4
+        ),
+        helper.make_node("Flatten", ["c"], ["f"], "/flatten/Flatten"),
+        helper.make_node("Gemm", ["f", "fc.weight"], ["y"], "/fc/Gemm", transB=1),
+    ]
+    path = _model(tmp_path, nodes, inits, shape=(1, 3, 20, 20))
+    assert path.stat().st_size > 40e6
+    start = time.perf_counter()
+    design, weights = import_onnx(path)
+    assert time.perf_counter() - start < 10
+    assert weights["fc.weight"].shape == (3200, 3200) and [layer.name for layer in design.layers] == [
+        "conv",
+        "flatten",
+        "fc",
+    ]
+
+
+@pytest.mark.parametrize("exporter", ["ts", "dynamo"])
+def test_vector_squeeze_excitation_becomes_1x1_convs_in_a_mul_branch(exporter):
+    """``fc(pool(x).view(N, C)).view(N, C, 1, 1)`` and ``x * y.expand_as(x)`` (SENet's spelling)."""
+    design, _ = import_onnx(FILES / f"torch_se_block_{exporter}.onnx")
+    se = design.get(design.find("se_classic"))
+    assert _types([se]) == [
+        ("Branch:mul", [[], ["AdaptiveAvgPool2d", "Conv2d", "ReLU", "Conv2d", "Sigmoid"]])
+    ]
+    assert {"se_classic_fc_0", "se_classic_fc_2"} <= design.names()

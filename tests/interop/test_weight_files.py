@@ -103,6 +103,13 @@ def test_shape_mismatch_and_missing_tensor_name_the_tensor(tmp_path):
     write_weight_file(path, {k: v for k, v in weights.items() if k != "bn.running_var"})
     with pytest.raises(WeightsError, match=r"layer 'bn': the weights lack 'bn.running_var' \(shape \[4\]\)"):
         load_weights(path, SMALL_NET)
+    write_weight_file(path, {**weights, "head.weight": np.zeros((3, 5), np.float32)})
+    with pytest.raises(
+        WeightsError,
+        match=r"bad.safetensors: the weights hold 'head.weight' \(shape \[3, 5\]\), "
+        r"which no layer of the design takes; 1 extra tensor",
+    ):
+        load_weights(path, SMALL_NET)
 
 
 class _Payload:
@@ -178,7 +185,7 @@ def test_out_of_bounds_tensor_layout_is_refused(tmp_path):
     with zipfile.ZipFile(path, "w") as archive:
         for name, data in entries.items():
             archive.writestr(name, data)
-    with pytest.raises(WeightFileError, match="reads past the end of its storage"):
+    with pytest.raises(WeightFileError, match="larger than its storage"):
         read_weight_file(path)
 
 

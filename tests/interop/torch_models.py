@@ -146,8 +146,25 @@ class SqueezeExcite(nn.Module):
         return x * self.gate(self.fc2(self.act(self.fc1(x.mean((2, 3), keepdim=True)))))
 
 
+class ClassicSE(nn.Module):
+    """SENet's own spelling: vectors through Linear layers, ``view`` back and ``expand_as``."""
+
+    def __init__(self, c: int, squeeze: int) -> None:
+        super().__init__()
+        self.avg_pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Sequential(
+            nn.Linear(c, squeeze, bias=False), nn.ReLU(inplace=True), nn.Linear(squeeze, c), nn.Sigmoid()
+        )
+
+    def forward(self, x):
+        b, c, _, _ = x.size()
+        y = self.fc(self.avg_pool(x).view(b, c)).view(b, c, 1, 1)
+        return x * y.expand_as(x)
+
+
 class SEBlock(nn.Module):
-    """EfficientNet/MobileNetV3-style: SiLU, squeeze-excitation (mul merge), Hardswish, a residual."""
+    """EfficientNet/MobileNetV3-style: SiLU, squeeze-excitation (mul merge) in both spellings, Hardswish,
+    GELU, a residual."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -156,12 +173,13 @@ class SEBlock(nn.Module):
         self.se = SqueezeExcite(8, 4)
         self.project = nn.Sequential(nn.Conv2d(8, 8, 1, bias=False), nn.BatchNorm2d(8))
         self.head = nn.Conv2d(8, 16, 1)
+        self.se_classic = ClassicSE(16, 4)
         self.fc = nn.Linear(16, 5)
 
     def forward(self, x):
         x = self.stem(x)
         x = x + self.project(self.se(self.dw(x)))
-        x = F.silu(self.head(x))
+        x = self.se_classic(F.silu(self.head(x)))
         return self.fc(F.gelu(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)))
 
 
@@ -189,7 +207,8 @@ class VGG(nn.Module):
 
 class MiscOps(nn.Module):
     """The remaining ops: zero padding, pools with padding, Group/InstanceNorm, activations, bilinear resize
-    (torch's LocalResponseNorm exports as a 5-D decomposition, refused; ONNX LRN is covered by the stored files)."""
+    (torch's LocalResponseNorm exports as a 5-D decomposition, refused; ONNX LRN is covered by the
+    stored files)."""
 
     def __init__(self) -> None:
         super().__init__()

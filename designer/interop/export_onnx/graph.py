@@ -23,33 +23,36 @@ Shape = tuple[int, ...]
 
 @dataclass
 class Graph:
-    """The nodes and initializers so far; ``weights`` are the app's ``{"<layer>.<tensor>": array}``."""
+    """The nodes and initializers so far; ``weights`` are the app's ``{"<layer>.<tensor>": array}``;
+    ``layer_names`` are kept for the layers' main nodes (a helper ``a/pad`` never takes a layer's name)."""
 
     weights: Mapping[str, np.ndarray]
+    layer_names: frozenset[str] = frozenset()
     nodes: list[onnx.NodeProto] = field(default_factory=list)
     initializers: dict[str, onnx.TensorProto] = field(default_factory=dict)
     tensor_names: set[str] = field(default_factory=lambda: {"input", "output"})
     node_names: set[str] = field(default_factory=set)
 
     @staticmethod
-    def _fresh(name: str, taken: set[str]) -> str:
+    def _fresh(name: str, taken: set[str], reserved: frozenset[str] = frozenset()) -> str:
         unique, k = name, 1
-        while unique in taken:
+        while unique in taken or unique in reserved:
             unique, k = f"{name}_{k}", k + 1
         taken.add(unique)
         return unique
 
-    def add(self, op: str, inputs: Sequence[str], name: str, **attrs: Any) -> str:
-        """Append a node named ``name`` (made unique) whose one output tensor has that name; returns it."""
-        node_name = self._fresh(name, self.node_names)
-        out = self._fresh(name, self.tensor_names)
+    def add(self, op: str, inputs: Sequence[str], name: str, main: bool = False, **attrs: Any) -> str:
+        """Append a node named ``name`` (made unique unless it is a layer's ``main`` node) whose one output
+        tensor has that name; returns the tensor."""
+        node_name = self._fresh(name, self.node_names, frozenset() if main else self.layer_names)
+        out = self._fresh(name, self.tensor_names, frozenset() if main else self.layer_names)
         self.nodes.append(helper.make_node(op, list(inputs), [out], name=node_name, **attrs))
         return out
 
     def constant(self, name: str, value: np.ndarray) -> str:
         """A ``Constant`` node holding ``value``; returns its output tensor's name."""
-        node_name = self._fresh(name, self.node_names)
-        out = self._fresh(name, self.tensor_names)
+        node_name = self._fresh(name, self.node_names, self.layer_names)
+        out = self._fresh(name, self.tensor_names, self.layer_names)
         self.nodes.append(helper.make_node("Constant", [], [out], name=node_name,
                                            value=numpy_helper.from_array(np.asarray(value), out)))
         return out
@@ -96,8 +99,9 @@ class LayerContext:
 
     def node(self, op: str, inputs: Sequence[str], what: str | None = None, **attrs: Any) -> str:
         """The layer's main node (``what`` None: named after the layer) or a helper ``<layer>/<what>``."""
-        name = self.layer.name if what is None else f"{self.layer.name}/{what}"
-        return self.graph.add(op, inputs, name, **attrs)
+        if what is None:
+            return self.graph.add(op, inputs, self.layer.name, main=True, **attrs)
+        return self.graph.add(op, inputs, f"{self.layer.name}/{what}", **attrs)
 
     def const(self, what: str, value: Any, dtype: Any = np.float32) -> str:
         return self.graph.constant(f"{self.layer.name}/{what}", np.asarray(value, dtype=dtype))

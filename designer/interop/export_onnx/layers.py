@@ -58,8 +58,8 @@ def conv2d(ctx: LayerContext, xs: list[str]) -> str:
 def conv_transpose2d(ctx: LayerContext, xs: list[str]) -> str:
     """``ConvTranspose``. PyTorch's ``output_padding`` ``op`` keeps ``op`` more rows of the full transposed
     convolution than the symmetric crop ``p`` would: an end crop of ``p − op``. Rows past the full extent
-    (``op > p``) hold only the bias: a ``Pad`` and an ``Add`` (onnxruntime refuses ``output_padding ≥ stride``,
-    which PyTorch allows with a dilation)."""
+    (``op > p``) hold only the bias: a ``Pad`` and an ``Add`` (onnxruntime refuses ``output_padding ≥
+    stride``, which PyTorch allows with a dilation)."""
     hp = ctx.hp
     (ph, pw), (oph, opw) = hp["padding"], hp["output_padding"]
     extra = [max(oph - ph, 0), max(opw - pw, 0)]
@@ -70,7 +70,7 @@ def conv_transpose2d(ctx: LayerContext, xs: list[str]) -> str:
     if not any(extra):
         return ctx.node("ConvTranspose", _optional(xs[0], ctx.weight("weight"), bias), **attrs)
     y = ctx.node("ConvTranspose", [xs[0], ctx.weight("weight")], "full", **attrs)
-    pads = ctx.ints("output_padding", [0, 0, 0, 0, 0, 0, *extra])
+    pads = ctx.ints("output_padding_pads", [0, 0, 0, 0, 0, 0, *extra])
     y = ctx.node("Pad", [y, pads], "output_padding" if bias else None, mode="constant")
     return ctx.node("Add", [y, _channel_vector(ctx, bias, "bias_per_channel")]) if bias else y
 

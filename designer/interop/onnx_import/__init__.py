@@ -1,11 +1,12 @@
 """Open an ONNX model as a design with its weights.
 
-``import_onnx(path, input_shape=None) -> (Design, weights)``: the graph's data path is cleaned up
-(:mod:`.rewrite`, :mod:`.fusion`), every node is mapped by the registry (:mod:`.ops`, one mapping
-per ONNX op type), the mapped DAG is reduced to nested branches (:mod:`.structure`) and named
-(:mod:`.build`). Everything is checked before anything is returned: unsupported ops are listed
-together in one ``OnnxImportError`` line (each op type with its count and first node), and the
-design is analysed and its weights checked against it.
+``import_onnx(path, input_shape=None) -> (Design, weights)``: the model is read with its shapes
+inferred and its shape arithmetic folded (:mod:`.model`, :mod:`.folding`), the graph's data path is
+cleaned up (:mod:`.rewrite`, :mod:`.fusion`, :mod:`.vector_heads`), every node is mapped by the
+registry (:mod:`.ops`, one mapping per ONNX op type), the mapped DAG is reduced to nested branches
+(:mod:`.structure`) and named (:mod:`.build`). Everything is checked before anything is returned:
+unsupported ops are listed together in one ``OnnxImportError`` line (each op type with its count
+and first node), and the design is analysed and its weights checked against it.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import numpy as np
 
 from designer.core import LAYER_SPECS, Design, analyze
 
-from . import ops  # noqa: F401  (registers the op mappings)
+from . import ops, ops_activations  # noqa: F401  (register the op mappings)
 from .build import build_design
-from .errors import OnnxImportError, Unsupported
+from .errors import DynamicInputError, OnnxImportError, Unsupported
 from .fusion import fuse_activations
 from .mapping import OP_MAPPINGS, Ctx, Draft, Merge
 from .model import Node, OnnxGraph
@@ -32,8 +33,14 @@ from .rewrite import (
     share_concat_prefixes,
 )
 from .structure import Unit, series_parallel
+from .vector_heads import drop_broadcast_expands, vector_heads_to_pixels
 
-__all__ = ["OP_MAPPINGS", "OnnxImportError", "import_onnx"]
+__all__ = ["OP_MAPPINGS", "DynamicInputError", "OnnxImportError", "import_onnx", "op_coverage"]
+
+
+def op_coverage() -> dict[str, tuple[str, ...]]:
+    """``{ONNX op type: design layer types it can become}`` from the registry (empty: dropped)."""
+    return {op: entry.produces for op, entry in sorted(OP_MAPPINGS.items())}
 
 
 def _check_layer(draft: Draft) -> None:
@@ -99,6 +106,8 @@ def clean_graph(graph: OnnxGraph) -> tuple[list[Node], set[str]]:
         fuse_group_norm,
         fuse_matmul_add,
         fold_batchnorm_into_linear,
+        vector_heads_to_pixels,
+        drop_broadcast_expands,
         fold_pad_into_conv,
         share_concat_prefixes,
         prune,
@@ -129,9 +138,10 @@ def import_onnx(
     """The ONNX model at ``path`` as ``(design, weights)``; weights are keyed ``"<layer>.<tensor>"``
     in PyTorch layouts, ready for ``designer.backend.runner.Runner(design, weights)``.
 
-    ``input_shape`` ``(C, H, W)`` sets the input size (needed when the model's is dynamic). Raises
-    ``OnnxImportError`` (one line naming the file and the node) when the model cannot be imported:
-    unsupported ops (all listed), a graph that is not series-parallel, missing external data.
+    ``input_shape`` ``(C, H, W)`` sets the input size (needed when the model's is dynamic: without it
+    ``DynamicInputError`` says so). Raises ``OnnxImportError`` (one line naming the file and the node)
+    when the model cannot be imported: unsupported ops (all listed), a graph that is not
+    series-parallel, missing external data.
     """
     graph = OnnxGraph(path, input_shape)
     nodes, data = clean_graph(graph)

@@ -26,45 +26,48 @@ def _shape_value(graph: OnnxGraph, node) -> np.ndarray | None:
     return np.array(shape[start:end], dtype=np.int64)
 
 
-def fold_constants(graph: OnnxGraph) -> dict[str, np.ndarray]:
-    """``{tensor: value}`` for every foldable node output (empty when nothing folds or evaluation fails)."""
-    from onnx import helper, numpy_helper
-    from onnx.reference import ReferenceEvaluator
-
+def _foldable(graph: OnnxGraph) -> tuple[dict[str, np.ndarray], list]:
+    """``(values known already, protos to evaluate)``: ``Shape``/``Size`` of tensors with inferred shapes, and
+    every node whose inputs are all constants or outputs of such nodes (no control flow)."""
     known: dict[str, np.ndarray] = {}
+    later: set[str] = set()
     pending = []
-    for node, proto in zip(graph.nodes, graph._protos):
-        if (
-            node.op in ("Shape", "Size")
-            and node.inputs[0] not in known
-            and not graph.is_constant(node.inputs[0])
-        ):
+    for node, proto in zip(graph.nodes, graph.protos):
+        if node.op in ("Shape", "Size") and not graph.is_constant(node.inputs[0]):
             value = _shape_value(graph, node)
             if value is not None:
                 known[node.outputs[0]] = value
             continue
-        if (
-            node.inputs
-            and all(not i or i in known or graph.is_constant(i) for i in node.inputs)
-            and node.op not in ("If", "Loop", "Scan")
-        ):
+        ready = all(not i or i in known or i in later or graph.is_constant(i) for i in node.inputs)
+        if node.inputs and ready and node.op not in ("If", "Loop", "Scan"):
             pending.append(proto)
-            known.update({o: None for o in node.outputs})  # type: ignore[misc]
+            later.update(node.outputs)
+    return known, pending
+
+
+def fold_constants(graph: OnnxGraph) -> dict[str, np.ndarray]:
+    """``{tensor: value}`` for every foldable node output (only the shapes when evaluation fails)."""
+    feeds, pending = _foldable(graph)
     if not pending:
-        return {k: v for k, v in known.items() if v is not None}
-    feeds = {k: v for k, v in known.items() if v is not None}
-    names = {i for p in pending for i in p.input if i and i not in known}
+        return feeds
+    from onnx import helper, numpy_helper
+    from onnx.reference import ReferenceEvaluator  # only for models that compute constants
+
+    names = {i for p in pending for i in p.input if i and i not in feeds} - {
+        o for p in pending for o in p.output
+    }
     stored = [numpy_helper.from_array(np.asarray(graph.constant(n)), n) for n in sorted(names)]
     outputs = [o for p in pending for o in p.output if o]
+    inputs = [
+        helper.make_tensor_value_info(k, numpy_helper.from_array(v).data_type, list(v.shape))
+        for k, v in feeds.items()
+    ]
     try:
         model = helper.make_model(
             helper.make_graph(
                 pending,
                 "fold",
-                [
-                    helper.make_tensor_value_info(k, numpy_helper.from_array(v).data_type, list(v.shape))
-                    for k, v in feeds.items()
-                ],
+                inputs,
                 [helper.make_empty_tensor_value_info(o) for o in outputs],
                 initializer=stored,
             ),

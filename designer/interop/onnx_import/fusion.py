@@ -139,11 +139,16 @@ class _Fuser:
         return True
 
     def _compute(self, x: str, part: list[Node]) -> np.ndarray | None:
+        """The region's output on ``PROBE`` (``None`` when a node cannot be evaluated, e.g. a missing
+        operand)."""
         values: dict[str, np.ndarray] = {x: PROBE}
         with np.errstate(all="ignore"):
             for node in part:
                 args = [values.get(i, self._scalar(i)) if i else None for i in node.inputs]
-                values[node.outputs[0]] = _evaluate(node, args)
+                try:
+                    values[node.outputs[0]] = _evaluate(node, args)
+                except (TypeError, ValueError, IndexError):
+                    return None
         return values[part[-1].outputs[0]]
 
     def match(self, x: str) -> tuple[list[Node], Node] | None:

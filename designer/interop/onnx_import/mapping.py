@@ -49,12 +49,15 @@ class OpEntry:
 OP_MAPPINGS: dict[str, OpEntry] = {}
 
 
-def maps(*ops: str, produces: tuple[str, ...] = ()) -> Callable[[OpMapping], OpMapping]:
-    """Register ``fn`` as the mapping of the ONNX op types ``ops``."""
+def maps(
+    *ops: str, produces: tuple[str, ...] | dict[str, tuple[str, ...]] = ()
+) -> Callable[[OpMapping], OpMapping]:
+    """Register ``fn`` as the mapping of the ONNX op types ``ops``; ``produces`` lists the layer types it
+    makes (one tuple for all, or per op)."""
 
     def register(fn: OpMapping) -> OpMapping:
         for op in ops:
-            OP_MAPPINGS[op] = OpEntry(fn, produces)
+            OP_MAPPINGS[op] = OpEntry(fn, produces[op] if isinstance(produces, dict) else produces)
         return fn
 
     return register
@@ -169,6 +172,11 @@ def zero_pad(pads: Pads, role: str = "pad") -> Draft:
     return Draft("ZeroPad2d", {"padding": [left, right, top, bottom]}, role=role)
 
 
+def as_f32(a: np.ndarray) -> np.ndarray:
+    """A tensor for the design's weights: C-contiguous float32."""
+    return np.ascontiguousarray(a, dtype=np.float32)
+
+
 def float_attr(node: Node, key: str, default: float) -> float:
     """A float attribute as the shortest decimal of its float32 (``0.2``, not ``0.20000000298023224``)."""
     return float(str(np.float32(node.attr(key, default))))
@@ -179,8 +187,10 @@ def pad_amounts(node: Node, ctx: Ctx) -> Pads:
     mode = node.attr("mode", "constant")
     if mode != "constant":
         raise Unsupported(f"mode '{mode}' (only zero padding maps)")
-    value = ctx.const(node, 2, "constant value", required=False) if len(node.inputs) > 2 else None
-    if value is not None and np.any(value != 0):
+    value = (
+        ctx.const(node, 2, "constant value", required=False) if len(node.inputs) > 2 else node.attr("value")
+    )
+    if value is not None and np.any(np.asarray(value) != 0):
         raise Unsupported(f"pads with {float(np.ravel(value)[0]):g}, not zero")
     if ctx.graph.opset >= 11:
         pads = [int(v) for v in ctx.const(node, 1, "pads")]

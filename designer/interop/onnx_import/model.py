@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import OnnxImportError
+from designer.core.files import open_regular
+
+from .errors import DynamicInputError, OnnxImportError
 
 SHAPE_ONLY_OPS = ("Shape", "Size")  # their output describes a tensor, it does not carry its values
 SMALL_CONSTANT = 4096  # elements: initializers up to this size stay in the shape-inference copy
@@ -74,22 +76,25 @@ class OnnxGraph:
         onnx = _require_onnx()
         self.path = Path(path)
         try:
-            self.model = onnx.load(str(self.path), load_external_data=False)
+            with open_regular(self.path) as handle:  # a FIFO or a device is refused, never waited on
+                self.model = onnx.load_model_from_string(handle.read())  # external data: read on demand
         except FileNotFoundError:
             raise OnnxImportError(f"{self.path}: no such file") from None
+        except OSError as exc:
+            raise OnnxImportError(f"{self.path}: cannot read the model: {exc.strerror or exc}") from None
         except Exception as exc:  # protobuf raises its own DecodeError and friends
             raise OnnxImportError(f"{self.path}: not an ONNX model ({type(exc).__name__}: {exc})") from None
         graph = self.model.graph
         self.opset = next((o.version for o in self.model.opset_import if o.domain in ("", "ai.onnx")), 1)
         self._tensors = {t.name: t for t in graph.initializer}
         self.nodes: list[Node] = []
-        self._protos: list[Any] = []
+        self.protos: list[Any] = []
         for proto in graph.node:
             if proto.op_type == "Constant" and not proto.domain:
                 self._tensors[proto.output[0]] = self._constant_tensor(proto)
                 continue
             self.nodes.append(self._node(proto))
-            self._protos.append(proto)
+            self.protos.append(proto)
         self._arrays: dict[str, np.ndarray] = {}
         self._check_external_data()
         self.input_name, self.input_shape = self._data_input(input_shape)
@@ -100,10 +105,10 @@ class OnnxGraph:
                 "only single-output models can be imported"
             )
         self.output_name = outputs[0]
-        self.shapes = self._infer_shapes(self._protos)
+        self.shapes = self._infer_shapes(self.protos)
         if self._fold_constants():
             self.shapes = self._infer_shapes(
-                [p for n, p in zip(self.nodes, self._protos) if n.outputs[0] not in self._arrays]
+                [p for n, p in zip(self.nodes, self.protos) if n.outputs[0] not in self._arrays]
             )
 
     # --- reading ---------------------------------------------------------------------------------
@@ -168,9 +173,10 @@ class OnnxGraph:
             return value.name, (1, *override)
         if None in dims[1:]:
             shown = "×".join("?" if d is None else str(d) for d in dims)
-            raise OnnxImportError(
+            raise DynamicInputError(
                 f"{self.path}: input '{value.name}' has a dynamic size ({shown}); "
-                "give the size with --input CxHxW"
+                "give the size with --input CxHxW",
+                channels=dims[1],
             )
         return value.name, (1, dims[1], dims[2], dims[3])
 
@@ -182,7 +188,7 @@ class OnnxGraph:
 
         folded = fold_constants(self)
         self._arrays.update(folded)
-        return bool(folded)
+        return any(n.op not in SHAPE_ONLY_OPS and n.outputs[0] in folded for n in self.nodes)
 
     def _infer_shapes(self, protos: list[Any]) -> dict[str, tuple[int, ...]]:
         """Static shapes of every tensor (batch 1), by ONNX shape inference on a weight-free copy.
@@ -270,7 +276,7 @@ class OnnxGraph:
                 self._arrays[name] = numpy_helper.to_array(
                     self._tensors[name], base_dir=str(self.path.parent)
                 )
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, TypeError, AttributeError) as exc:
                 raise OnnxImportError(f"{self.path}: cannot read tensor '{name}': {exc}") from None
         return self._arrays[name]
 
@@ -278,13 +284,13 @@ class OnnxGraph:
         return self.shapes.get(name)
 
     def add_constant(self, name: str, value: np.ndarray) -> str:
-        """Store a value made by a rewrite (e.g. a fused norm's scale) under a fresh name; returns the name."""
+        """Store a value made by a rewrite (a fused norm's scale) under a fresh name; returns the name."""
         while name in self._tensors or name in self._arrays:
             name += "_"
         self._arrays[name] = np.asarray(value)
         return name
 
     def set_constant(self, name: str, value: np.ndarray) -> str:
-        """Replace the value of the constant ``name`` (a rewrite folded something into it); returns the name."""
+        """Replace the value of the constant ``name`` (a rewrite folded into it); returns the name."""
         self._arrays[name] = np.asarray(value)
         return name

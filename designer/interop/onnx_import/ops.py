@@ -7,8 +7,6 @@ Weights follow the design's layouts: Conv2d ``[C_out, C_in/g, kh, kw]``, ConvTra
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .errors import Unsupported
@@ -17,6 +15,7 @@ from .mapping import (
     Draft,
     Mapped,
     Merge,
+    as_f32,
     float_attr,
     maps,
     pad_amounts,
@@ -27,10 +26,6 @@ from .mapping import (
     zero_pad,
 )
 from .model import Node
-
-
-def _f32(a: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(a, dtype=np.float32)
 
 
 # --- convolution ---------------------------------------------------------------------------------
@@ -67,8 +62,28 @@ def conv(node: Node, ctx: Ctx) -> Mapped:
         "groups": int(node.attr("group", 1)),
         "bias": b is not None,
     }
-    tensors = {"weight": _f32(w)} | ({"bias": _f32(b)} if b is not None else {})
+    tensors = {"weight": as_f32(w)} | ({"bias": as_f32(b)} if b is not None else {})
     return pre + [Draft("Conv2d", params, tensors)]
+
+
+def _transpose_padding(node: Node, size, out, kernel, stride, dilation) -> tuple[list[int], list[int]]:
+    """``(padding, output_padding)`` of the ConvTranspose2d giving the node's output size ``out``."""
+    out_pad = pair_attr(node, "output_padding", 0)
+    base = [(n - 1) * s + d * (k - 1) + 1 for n, s, d, k in zip(size, stride, dilation, kernel)]
+    begin = [int(v) for v in node.attr("pads", [0, 0, 0, 0])[:2]]
+    if node.attr("auto_pad", "NOTSET") != "NOTSET" or node.attr("output_shape") is not None:
+        total = [b + op - o for b, op, o in zip(base, out_pad, out)]
+        upper = node.attr("auto_pad", "SAME_UPPER") != "SAME_LOWER"
+        begin = [t // 2 if upper else t - t // 2 for t in total]
+    extra = [o - b + 2 * p for o, b, p in zip(out, base, begin)]  # torch: out = base − 2p + output_padding
+    for axis in range(2):
+        if begin[axis] < 0 or not 0 <= extra[axis] < max(stride[axis], dilation[axis]):
+            end = base[axis] + out_pad[axis] - out[axis] - begin[axis]
+            raise Unsupported(
+                f"crops {begin[axis]} before and {end} after along axis {axis + 2}, which no "
+                "ConvTranspose2d padding expresses"
+            )
+    return begin, extra
 
 
 @maps("ConvTranspose", produces=("ConvTranspose2d",))
@@ -87,24 +102,9 @@ def conv_transpose(node: Node, ctx: Ctx) -> Mapped:
         pair_attr(node, "strides", 1),
         pair_attr(node, "dilations", 1),
     )
-    out_pad = pair_attr(node, "output_padding", 0)
-    out = ctx.out_shape(node)[2:]
-    base = [(n - 1) * s + d * (k - 1) + 1 for n, s, d, k in zip(shape[2:], stride, dilation, kernel)]
-    begin = [int(v) for v in node.attr("pads", [0, 0, 0, 0])[:2]]
-    if node.attr("auto_pad", "NOTSET") != "NOTSET" or node.attr("output_shape") is not None:
-        total = [b + op - o for b, op, o in zip(base, out_pad, out)]
-        upper = node.attr("auto_pad", "SAME_UPPER") != "SAME_LOWER"
-        begin = [t // 2 if upper else t - t // 2 for t in total]
-    padding, output_padding = [], []
-    for axis in range(2):
-        extra = out[axis] - base[axis] + 2 * begin[axis]  # torch: out = base − 2p + output_padding
-        if begin[axis] < 0 or not 0 <= extra < max(stride[axis], dilation[axis]):
-            raise Unsupported(
-                f"crops {begin[axis]} before and {base[axis] - out[axis] - begin[axis]} after along "
-                f"axis {axis + 2}, which no ConvTranspose2d padding expresses"
-            )
-        padding.append(begin[axis])
-        output_padding.append(extra)
+    padding, output_padding = _transpose_padding(
+        node, shape[2:], ctx.out_shape(node)[2:], kernel, stride, dilation
+    )
     params = {
         "out_channels": int(w.shape[1]) * group,
         "kernel_size": list(kernel),
@@ -115,12 +115,14 @@ def conv_transpose(node: Node, ctx: Ctx) -> Mapped:
         "dilation": list(dilation),
         "bias": b is not None,
     }
-    tensors = {"weight": _f32(w)} | ({"bias": _f32(b)} if b is not None else {})
+    tensors = {"weight": as_f32(w)} | ({"bias": as_f32(b)} if b is not None else {})
     return [Draft("ConvTranspose2d", params, tensors)]
 
 
 # --- pooling -------------------------------------------------------------------------------------
-@maps("MaxPool", "AveragePool", produces=("MaxPool2d", "AvgPool2d", "ZeroPad2d"))
+@maps(
+    "MaxPool", "AveragePool", produces={"MaxPool": ("MaxPool2d",), "AveragePool": ("AvgPool2d", "ZeroPad2d")}
+)
 def pool(node: Node, ctx: Ctx) -> Mapped:
     """Symmetric pads map to the pool's padding; asymmetric ones only for an average that counts the
     padded zeros (a ``ZeroPad2d`` first); a max pool's asymmetric pads are refused (zeros ≠ −∞)."""
@@ -153,15 +155,24 @@ def pool(node: Node, ctx: Ctx) -> Mapped:
     return pre + [Draft("MaxPool2d" if is_max else "AvgPool2d", params)]
 
 
-@maps("GlobalAveragePool", "GlobalMaxPool", produces=("AdaptiveAvgPool2d", "AdaptiveMaxPool2d"))
+@maps(
+    "GlobalAveragePool",
+    "GlobalMaxPool",
+    produces={"GlobalAveragePool": ("AdaptiveAvgPool2d",), "GlobalMaxPool": ("AdaptiveMaxPool2d",)},
+)
 def global_pool(node: Node, ctx: Ctx) -> Mapped:
     ctx.map_input(node)
     return [Draft("AdaptiveAvgPool2d" if "Average" in node.op else "AdaptiveMaxPool2d", {"output_size": 1})]
 
 
-@maps("ReduceMean", "ReduceMax", produces=("AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Flatten"))
+@maps(
+    "ReduceMean",
+    "ReduceMax",
+    produces={"ReduceMean": ("AdaptiveAvgPool2d", "Flatten"), "ReduceMax": ("AdaptiveMaxPool2d", "Flatten")},
+)
 def reduce_spatial(node: Node, ctx: Ctx) -> Mapped:
-    """A mean/max over H and W (``x.mean((2, 3))``) is a global pool; without ``keepdims`` a Flatten follows."""
+    """A mean/max over H and W (``x.mean((2, 3))``) is a global pool; without ``keepdims`` a Flatten
+    follows."""
     shape = ctx.in_shape(node)
     axes = node.attr("axes")
     if axes is None and len(node.inputs) > 1 and node.inputs[1]:
@@ -180,7 +191,7 @@ def batch_norm(node: Node, ctx: Ctx) -> Mapped:
     if node.attr("training_mode", 0) or any(o in ctx.data for o in node.outputs[1:] if o):
         raise Unsupported("is in training mode")
     names = ("weight", "bias", "running_mean", "running_var")
-    tensors = {n: _f32(ctx.const(node, i + 1, n)) for i, n in enumerate(names)}
+    tensors = {n: as_f32(ctx.const(node, i + 1, n)) for i, n in enumerate(names)}
     return [Draft("BatchNorm2d", {"eps": float_attr(node, "epsilon", 1e-5)}, tensors)]
 
 
@@ -194,7 +205,7 @@ def group_norm(node: Node, ctx: Ctx) -> Mapped:
     if scale.size == groups and groups != c:
         scale, bias = np.repeat(scale, c // groups), np.repeat(bias, c // groups)
     params = {"num_groups": groups, "num_channels": c, "eps": float_attr(node, "epsilon", 1e-5)}
-    return [Draft("GroupNorm", params, {"weight": _f32(scale), "bias": _f32(bias)})]
+    return [Draft("GroupNorm", params, {"weight": as_f32(scale), "bias": as_f32(bias)})]
 
 
 @maps("LRN", produces=("LocalResponseNorm",))
@@ -209,85 +220,6 @@ def lrn(node: Node, ctx: Ctx) -> Mapped:
     return [Draft("LocalResponseNorm", params)]
 
 
-# --- activations ---------------------------------------------------------------------------------
-SIMPLE_ACTIVATIONS = {
-    "Relu": "ReLU",
-    "Sigmoid": "Sigmoid",
-    "Tanh": "Tanh",
-    "HardSwish": "Hardswish",
-    "designer.SiLU": "SiLU",
-}
-
-
-@maps(*SIMPLE_ACTIVATIONS, produces=tuple(SIMPLE_ACTIVATIONS.values()))
-def simple_activation(node: Node, ctx: Ctx) -> Mapped:
-    ctx.x(node)
-    return [Draft(SIMPLE_ACTIVATIONS[node.op])]
-
-
-@maps("LeakyRelu", produces=("LeakyReLU",))
-def leaky_relu(node: Node, ctx: Ctx) -> Mapped:
-    return [Draft("LeakyReLU", {"negative_slope": float_attr(node, "alpha", 0.01)})]
-
-
-@maps("Elu", produces=("ELU",))
-def elu(node: Node, ctx: Ctx) -> Mapped:
-    return [Draft("ELU", {"alpha": float_attr(node, "alpha", 1.0)})]
-
-
-@maps("Gelu", produces=("GELU",))
-def gelu(node: Node, ctx: Ctx) -> Mapped:
-    return [Draft("GELU", {"approximate": node.attr("approximate", "none")})]
-
-
-@maps("HardSigmoid", produces=("Hardsigmoid",))
-def hard_sigmoid(node: Node, ctx: Ctx) -> Mapped:
-    """torch's Hardsigmoid is ``relu6(x + 3)/6``: ONNX ``alpha = 1/6``, ``beta = 0.5``."""
-    alpha, beta = float_attr(node, "alpha", 0.2), float_attr(node, "beta", 0.5)
-    if not (math.isclose(alpha, 1 / 6, rel_tol=1e-5) and math.isclose(beta, 0.5, rel_tol=1e-6)):
-        raise Unsupported(f"alpha {alpha:g}, beta {beta:g} differ from Hardsigmoid's 1/6, 0.5")
-    return [Draft("Hardsigmoid")]
-
-
-@maps("Clip", produces=("ReLU6", "ReLU"))
-def clip(node: Node, ctx: Ctx) -> Mapped:
-    """``Clip(0, 6)`` is ReLU6 and ``Clip(0, ∞)`` is ReLU; other bounds have no layer."""
-    if "min" in node.attrs or "max" in node.attrs or ctx.graph.opset < 11:
-        lo, hi = node.attr("min"), node.attr("max")
-    else:
-        lo = ctx.const(node, 1, "min", required=False)
-        hi = ctx.const(node, 2, "max", required=False)
-    lo = -math.inf if lo is None else float(np.ravel(lo)[0])
-    hi = math.inf if hi is None else float(np.ravel(hi)[0])
-    if lo == 0 and hi == 6:
-        return [Draft("ReLU6")]
-    if lo == 0 and hi == math.inf:
-        return [Draft("ReLU")]
-    raise Unsupported(f"bounds ({lo:g}, {hi:g}) are neither (0, 6) nor (0, ∞)")
-
-
-@maps("PRelu", produces=("PReLU",))
-def prelu(node: Node, ctx: Ctx) -> Mapped:
-    slope = np.ravel(ctx.const(node, 1, "slope"))
-    return [Draft("PReLU", {"num_parameters": int(slope.size)}, {"weight": _f32(slope)})]
-
-
-@maps("Softmax", produces=("Softmax",))
-def softmax(node: Node, ctx: Ctx) -> Mapped:
-    """Over channels of a map (axis 1) or features of a vector (axis 1 = −1). Before opset 13 the axis
-    starts a flattened block (axis 1 of a map = all of C·H·W), which matches only for 1×1 maps."""
-    shape = ctx.in_shape(node)
-    rank = len(shape)
-    axis = int(node.attr("axis", -1 if ctx.graph.opset >= 13 else 1)) % rank
-    joint = ctx.graph.opset < 13 and rank == 4 and shape[2:] != (1, 1)
-    if axis != 1 or rank not in (2, 4) or joint:
-        raise Unsupported(
-            f"is over axis {axis} of a {rank}-D tensor{' jointly' if joint else ''}; "
-            "only channels/features map"
-        )
-    return [Draft("Softmax")]
-
-
 # --- linear and shape ----------------------------------------------------------------------------
 @maps("Gemm", "MatMul", produces=("Linear",))
 def linear(node: Node, ctx: Ctx) -> Mapped:
@@ -300,9 +232,9 @@ def linear(node: Node, ctx: Ctx) -> Mapped:
         raise Unsupported(f"has a {b.ndim}-D weight")
     weight = (b if node.attr("transB", 0) else b.T) * float_attr(node, "alpha", 1.0)
     c = ctx.const(node, 2, "bias", required=False) if node.op == "Gemm" else None
-    tensors = {"weight": _f32(weight)}
+    tensors = {"weight": as_f32(weight)}
     if c is not None:
-        tensors["bias"] = _f32(np.broadcast_to(c * float_attr(node, "beta", 1.0), (weight.shape[0],)))
+        tensors["bias"] = as_f32(np.broadcast_to(c * float_attr(node, "beta", 1.0), (weight.shape[0],)))
     return [Draft("Linear", {"out_features": int(weight.shape[0]), "bias": c is not None}, tensors)]
 
 

@@ -137,6 +137,23 @@ def _affine_operand(graph: OnnxGraph, node: Node | None, produced: str, channels
     return np.ravel(value).astype(np.float32)
 
 
+def _group_norm_core(graph: OnnxGraph, norm: Node, users, producer) -> tuple[Node, Node] | None:
+    """``(first reshape, reshape back)`` around an InstanceNormalization(1, 0) over ``[N, G, −1]``."""
+    first = producer.get(norm.inputs[0])
+    if first is None or first.op != "Reshape" or len(users.get(first.outputs[0], [])) != 1:
+        return None
+    x_shape, mid = graph.shape(first.inputs[0]), graph.shape(norm.inputs[0])
+    back = _single_user(users, norm, "Reshape", graph)
+    if x_shape is None or mid is None or len(x_shape) != 4 or len(mid) != 3 or back is None:
+        return None
+    if graph.shape(back.outputs[0]) != x_shape:
+        return None
+    scale, bias = graph.constant(norm.inputs[1]), graph.constant(norm.inputs[2])
+    if scale is None or bias is None or np.any(scale != 1) or np.any(bias != 0):
+        return None
+    return first, back
+
+
 def fuse_group_norm(graph: OnnxGraph, nodes: list[Node], data: set[str]) -> list[Node]:
     """``Reshape(x, [N, G, −1]) → InstanceNormalization(1, 0) → Reshape(x.shape) [→ Mul γ → Add β]`` →
     ``GroupNormalization(x, γ, β, num_groups=G)`` with per-channel γ, β (ones and zeros when absent)."""
@@ -144,45 +161,24 @@ def fuse_group_norm(graph: OnnxGraph, nodes: list[Node], data: set[str]) -> list
     producer = {o: n for n in nodes for o in n.outputs}
     drop: set[int] = set()
     for norm in [n for n in nodes if n.op == "InstanceNormalization"]:
-        first = producer.get(norm.inputs[0])
-        x_shape = graph.shape(first.inputs[0]) if first is not None and first.op == "Reshape" else None
-        mid = graph.shape(norm.inputs[0])
-        back = _single_user(users, norm, "Reshape", graph)
-        if (
-            x_shape is None
-            or mid is None
-            or len(x_shape) != 4
-            or len(mid) != 3
-            or back is None
-            or graph.shape(back.outputs[0]) != x_shape
-            or len(users.get(first.outputs[0], [])) != 1
-        ):
+        core = _group_norm_core(graph, norm, users, producer)
+        if core is None:
             continue
-        scale, bias = graph.constant(norm.inputs[1]), graph.constant(norm.inputs[2])
-        if scale is None or bias is None or np.any(scale != 1) or np.any(bias != 0):
-            continue
-        c = x_shape[1]
-        fused_nodes = [first, back]
-        mul = _single_user(users, back, "Mul", graph)
-        gamma = _affine_operand(graph, mul, back.outputs[0], c)
-        fused_nodes += [mul] if gamma is not None else []
-        add = _single_user(users, fused_nodes[-1], "Add", graph)
-        beta = _affine_operand(graph, add, fused_nodes[-1].outputs[0], c)
-        fused_nodes += [add] if beta is not None else []
-        last = fused_nodes[-1]
-        gamma = np.ones(c, np.float32) if gamma is None else gamma
-        beta = np.zeros(c, np.float32) if beta is None else beta
-        inputs = [
-            first.inputs[0],
-            graph.add_constant(f"{norm.name}.gamma", gamma),
-            graph.add_constant(f"{norm.name}.beta", beta),
-        ]
+        first, back = core
+        c, groups = graph.shape(first.inputs[0])[1], graph.shape(norm.inputs[0])[1]
+        fused_nodes, affine = [first, back], []
+        for op, neutral in (("Mul", np.ones(c, np.float32)), ("Add", np.zeros(c, np.float32))):
+            after = _single_user(users, fused_nodes[-1], op, graph)
+            value = _affine_operand(graph, after, fused_nodes[-1].outputs[0], c)
+            fused_nodes += [after] if value is not None else []
+            affine.append(graph.add_constant(f"{norm.name}.{op}", neutral if value is None else value))
+        attrs = {"num_groups": groups, "epsilon": norm.attr("epsilon", 1e-5)}
         fused = Node(
             "GroupNormalization",
             norm.name,
-            inputs,
-            list(last.outputs),
-            {"num_groups": mid[1], "epsilon": norm.attr("epsilon", 1e-5)},
+            [first.inputs[0], *affine],
+            list(fused_nodes[-1].outputs),
+            attrs,
             norm.scope,
             "group_norm",
         )
@@ -192,7 +188,8 @@ def fuse_group_norm(graph: OnnxGraph, nodes: list[Node], data: set[str]) -> list
 
 
 def fold_batchnorm_into_linear(graph: OnnxGraph, nodes: list[Node], data: set[str]) -> list[Node]:
-    """``BatchNormalization(Gemm(x))`` on an ``N×F`` vector → one Gemm with ``W' = s·W``, ``b' = s·(b − μ) + β``,
+    """``BatchNormalization(Gemm(x))`` on an ``N×F`` vector → one Gemm with ``W' = s·W``,
+    ``b' = s·(b − μ) + β``,
     ``s = γ/√(σ² + ε)`` (``W`` as ``[out, in]``)."""
     users = consumers_of(nodes)
     drop: set[int] = set()

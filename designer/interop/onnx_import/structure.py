@@ -132,7 +132,8 @@ class _Reducer:
                 f"come from different forks ({', '.join(sources[:3])}), which nested branches cannot express"
             )
         forks = sorted({e.src for e in self.edges if sum(f.src == e.src for f in self.edges) > 1})
-        return f"the graph is not series-parallel: tensor '{(forks or ['?'])[0]}' forks into paths that never join"
+        fork = (forks or ["?"])[0]
+        return f"the graph is not series-parallel: tensor '{fork}' forks into paths that never join"
 
 
 def series_parallel(units: list[Unit], source: str, sink: str) -> list:
