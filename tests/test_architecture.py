@@ -55,3 +55,10 @@ def test_core_loads_without_qt_in_a_fresh_interpreter():
 def test_backend_and_core_never_import_the_cli(path):
     bad = {n for n in imports_of(path) if n.startswith("designer.cli")}
     assert not bad, f"{path.name} imports {bad}"
+
+
+@pytest.mark.parametrize("path", modules("interop"), ids=lambda p: p.name)
+def test_interop_imports_neither_qt_nor_gui_nor_cli_nor_torch(path):
+    bad = {n for n in imports_of(path)
+           if n.startswith(QT) or n.startswith(("designer.gui", "designer.cli", "torch", "onnxruntime"))}
+    assert not bad, f"{path.name} imports {bad}"
