@@ -197,16 +197,17 @@ class Position:
         shown = [t for t in self.terms if channel is None or t.channel == channel]
         rest = [t for t in self.terms if channel is not None and t.channel != channel]
         if self.kind == "max":
-            items = [f"{t.value:.3g}" for t in shown if t.source != "padding"]
+            items = [f"{t.value:.3g}" for t in shown if t.source != "padding"] or ["only padding (−∞)"]
             return f"max({', '.join(_cut(items, max_terms))}) = {self.value:.4g}"
         if self.kind == "avg":
-            items = [f"{t.value:.3g}" for t in shown]
-            return f"({_signed_sum(_cut(items, max_terms))}) / {self.divisor} = {self.value:.4g}"
-        items = [f"{t.weight:.3g}·{_paren(t.value)}" for t in shown]
-        if rest:
+            items = _cut([f"{t.value:.3g}" for t in shown], max_terms, [t.value for t in shown])
+            return f"({_signed_sum(items)}) / {self.divisor} = {self.value:.4g}"
+        items = _cut([f"{t.weight:.3g}·{_paren(t.value)}" for t in shown], max_terms,
+                     [t.weight * t.value for t in shown])
+        if rest:  # after the cut, so the other channels' subtotal and the bias are always written
             items.append(f"[{len(rest)} terms of other channels: {sum(t.weight * t.value for t in rest):.4g}]")
         items.append(f"{self.bias:.3g}")
-        return f"Σ w·x + b = {_signed_sum(_cut(items, max_terms))} = {self.value:.4g}"
+        return f"Σ w·x + b = {_signed_sum(items)} = {self.value:.4g}"
 
 
 def _paren(v: float) -> str:
@@ -221,8 +222,15 @@ def _signed_sum(items: list[str]) -> str:
     return text
 
 
-def _cut(items: list[str], n: int) -> list[str]:
-    return items if len(items) <= n else [*items[:n - 1], f"… ({len(items) - n + 1} more)", items[-1]]
+def _cut(items: list[str], n: int, values: list[float] | None = None) -> list[str]:
+    """At most ``n`` items written: the first ``n − 1`` and the last, the ``k`` between them as one
+    ``[… k more terms: their sum]`` (``… (k more)`` without ``values``), so the sum can be checked by hand."""
+    if len(items) <= n:
+        return items
+    skipped = len(items) - n  # the first n − 1 and the last are written
+    middle = (f"… ({skipped} more)" if values is None else
+              f"[… {skipped} more terms: {sum(values[n - 1:-1]):.4g}]")
+    return [*items[:n - 1], middle, items[-1]]
 
 
 def position(layer: Layer, x: np.ndarray, weights: Mapping[str, np.ndarray], out_index: tuple[int, int, int],
@@ -237,8 +245,8 @@ def position(layer: Layer, x: np.ndarray, weights: Mapping[str, np.ndarray], out
     if kind in ("max", "avg"):
         terms = tuple(Term(o, (gy, gx), (u, v), None, _cell(grid[0], gy, gx), src) for gy, gx, u, v, src in cells)
         values = [t.value for t in terms if t.source == "input"]
-        if kind == "max":
-            return Position(kind, out_index, terms, 0.0, 1, max(values))
+        if kind == "max":  # a dilated window may fall wholly on padding: −∞, as in PyTorch
+            return Position(kind, out_index, terms, 0.0, 1, max(values, default=-np.inf))
         divisor = _avg_divisor(layer, geo, i, j)
         return Position(kind, out_index, terms, 0.0, divisor, sum(t.value for t in terms) / divisor)
     w = conv_weight(layer, weights, x.shape[0])

@@ -13,6 +13,8 @@ where ``b = f(0)`` is the bias spread over the output (``bias[o]`` at every posi
 * **ConvTranspose2d**: the same definition, and ``C`` is exactly ``Cᵀ`` of the *matching* convolution:
   ``Conv2d(C_out → C_in, same k, s, p, d, groups)`` applied to the transposed layer's output shape, whose
   weight is the transposed layer's own ``weight [C_in, C_out/g, kh, kw]`` (read as ``[O, I/g, kh, kw]``).
+  (With ``output_padding ≥ stride``, allowed when the dilation is larger, that conv has a few more outputs
+  than the transposed layer has inputs: ``C`` is the transpose of the rows the input has.)
 * Other affine types (Linear, AvgPool2d, BatchNorm2d with running statistics, Upsample, Flatten, …) are probed:
   column ``k`` is ``f(e_k) − f(0)``. Nonlinear types have no matrix; their registry entry says why.
 
@@ -67,12 +69,13 @@ Builder = Callable[[Layer, tuple[int, ...], tuple[int, ...], Mapping[str, np.nda
 
 def window_matrix(small: tuple[int, int, int], big: tuple[int, int, int], weight: np.ndarray,
                   stride: tuple[int, int], dilation: tuple[int, int], pad: tuple[int, int],
-                  groups: int) -> np.ndarray:
+                  groups: int, transpose: bool = False) -> np.ndarray:
     """``M[(a, i, j), (b, y, x)] = weight[a, b mod (B/g), u, v]`` where ``y = s·i + d·u − pad``.
 
     ``small`` is the conv's output (the transposed conv's input), ``big`` the conv's input; ``weight`` is
     ``[A, B/g, kh, kw]`` and small channel ``a`` sees the big channels of its group ``a // (A/g)``.
-    Taps outside ``big`` (padding) have no column. Built with index arrays, no loop over pixels.
+    Taps outside ``big`` (padding) have no column. Built with index arrays, no loop over pixels;
+    ``transpose`` fills ``Mᵀ`` directly (one dense allocation, not two, for a ConvTranspose2d).
     """
     a_n, hs, ws = small
     b_n, hb, wb = big
@@ -91,8 +94,13 @@ def window_matrix(small: tuple[int, int, int], big: tuple[int, int, int], weight
     cols = np.broadcast_to((b * hb + y) * wb + x, shape)
     inside = np.broadcast_to((y >= 0) & (y < hb) & (x >= 0) & (x < wb), shape)
     values = np.broadcast_to(weight.astype(np.float32)[:, :, :, :, None, None], shape)
-    matrix = np.zeros((a_n * hs * ws, b_n * hb * wb), np.float32)
-    matrix[rows[inside], cols[inside]] = values[inside]
+    n_small, n_big = a_n * hs * ws, b_n * hb * wb
+    if transpose:
+        matrix = np.zeros((n_big, n_small), np.float32)
+        matrix[cols[inside], rows[inside]] = values[inside]
+    else:
+        matrix = np.zeros((n_small, n_big), np.float32)
+        matrix[rows[inside], cols[inside]] = values[inside]
     return matrix
 
 
@@ -112,17 +120,18 @@ def _conv2d_rule(layer: Layer, in_shape, out_shape, weights):
     return m, _bias_offset(layer, out_shape, weights)
 
 
-def matching_conv_matrix(layer: Layer, in_shape, out_shape, weights) -> np.ndarray:
+def matching_conv_matrix(layer: Layer, in_shape, out_shape, weights, transpose: bool = False) -> np.ndarray:
     """``C`` of the convolution a ConvTranspose2d is the transpose of: ``[in elements, out elements]`` of the
-    transposed layer (the conv maps the transposed layer's output shape back to its input shape)."""
+    transposed layer (the conv maps the transposed layer's output shape back to its input shape);
+    ``transpose``: its ``Cᵀ``, the transposed layer's own matrix, built directly."""
     hp = layer.hp
     return window_matrix(tuple(in_shape), tuple(out_shape), np.asarray(weights[f"{layer.name}.weight"]),
-                         hp["stride"], hp["dilation"], hp["padding"], hp["groups"])
+                         hp["stride"], hp["dilation"], hp["padding"], hp["groups"], transpose)
 
 
 def _conv_transpose_rule(layer: Layer, in_shape, out_shape, weights):
-    m = matching_conv_matrix(layer, in_shape, out_shape, weights)
-    return np.ascontiguousarray(m.T), _bias_offset(layer, out_shape, weights)
+    m = matching_conv_matrix(layer, in_shape, out_shape, weights, transpose=True)
+    return m, _bias_offset(layer, out_shape, weights)
 
 
 # --- probing for the other affine layers ---------------------------------------------------------------
@@ -153,7 +162,7 @@ def _probe_rule(layer: Layer, in_shape, out_shape, weights):
 def _refuse_bn(layer: Layer) -> str | None:
     if layer.hp.get("track_running_stats", True):
         return None
-    return "BatchNorm2d without running statistics normalises by the map's own statistics, so it is not linear"
+    return "BatchNorm2d without running statistics divides by the statistics of its own input"
 
 
 def _refuse_spp(layer: Layer) -> str | None:

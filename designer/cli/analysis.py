@@ -10,7 +10,7 @@ from designer.core.formatting import FORMATS, format_analysis
 from designer.core.memory import DTYPE_BYTES, OPTIMIZER_STATES
 
 from .outputs import check_distinct_paths, write_file
-from .support import EXIT_DESIGN_ERRORS, EXIT_OK, UserError, load_design_or_fail, positive_int
+from .support import EXIT_DESIGN_ERRORS, EXIT_OK, UserError, check_errors, load_design_or_fail, positive_int
 
 
 def parse_input_shape(text: str) -> tuple[int, int, int]:
@@ -49,6 +49,8 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
     check_distinct_paths({"the design": args.design}, {"--out": args.out})
     design = load_design_or_fail(args.design)
+    if args.layer in design.names():
+        check_errors(design, args.design)
     try:
         box = coverage_support(design, args.layer)
     except KeyError:

@@ -11,11 +11,10 @@ import argparse
 import numpy as np
 
 from .outputs import check_distinct_paths, read_image, save_npy, write_png
-from .support import EXIT_OK, UserError, add_weights_argument, check_runnable, load_design_or_fail, make_runner
+from .support import EXIT_OK, UserError, add_weights_argument, check_valid, load_design_or_fail, make_runner, run_errors
 from designer.core import Design, analyze
 
 from designer.backend.gradients import EffectiveRF, effective_rf
-from designer.backend.runner import RunError
 
 
 def _input(args: argparse.Namespace, design: Design) -> np.ndarray | None:
@@ -39,8 +38,12 @@ def _summary(args: argparse.Namespace, design: Design, result: EffectiveRF) -> s
     theory = "global" if rf is None else "×".join(str(v) for v in rf)
     kind = "uniform" if args.uniform else "real weights"
     where = "" if result.unit is None else f" of unit {result.unit}"
-    return (f"{args.layer}: effective RF{where} ({kind}) holds 95% of its mass within radius {result.radius:.1f} px "
-            f"of ({result.centre[0]:.1f}, {result.centre[1]:.1f}); theoretical RF {theory}; "
+    if not np.any(result.map):  # the unit sees only padding: no input pixel moves it, no centre to report
+        mass = "is empty: no input pixel changes this unit (it sees only padding)"
+    else:
+        mass = (f"holds 95% of its mass within radius {result.radius:.1f} px of "
+                f"({result.centre[0]:.1f}, {result.centre[1]:.1f})")
+    return (f"{args.layer}: effective RF{where} ({kind}) {mass}; theoretical RF {theory}; "
             f"saved {result.map.shape[0]}×{result.map.shape[1]} map to {args.out}")
 
 
@@ -50,12 +53,13 @@ def cmd_erf(args: argparse.Namespace) -> int:
     design = load_design_or_fail(args.design)
     if args.layer not in design.names():
         raise UserError(f"{args.design}: no layer named {args.layer!r}")
-    check_runnable(design, args.design)
+    check_valid(design, args.design)
     x = _input(args, design)
     source = design if args.uniform else make_runner(args, design)
     try:
-        result = effective_rf(source, x, args.layer, uniform=args.uniform)
-    except (RunError, ValueError) as exc:
+        with run_errors(args.design):
+            result = effective_rf(source, x, args.layer, uniform=args.uniform)
+    except ValueError as exc:  # a unit outside the layer's output
         raise UserError(f"{args.design}: layer '{args.layer}': {exc}") from None
     save_npy(args.out, result.map, "the ERF map")
     if args.png:

@@ -30,6 +30,7 @@ from .support import (
     load_design_or_fail,
     make_runner,
     positive_int,
+    run_errors,
 )
 
 
@@ -119,7 +120,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                           "--weights": args.weights}, {"--out": args.out, "--save-weights": args.save_weights})
     design, x = _input_array(args, load_design_or_fail(args.design))
     runner = make_runner(args, design)
-    outputs = runner.run(x)
+    with run_errors(args.design):
+        outputs = runner.run(x)
     if args.save_weights:
         _save_weights(args.save_weights, runner.weights)
     key = save_maps(args.out, x, outputs)
@@ -169,15 +171,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from designer.backend.images import sample_input
 
     x = sample_input(design.input)
-    runner.run(x)  # warm-up: scratch buffers, BLAS threads
     totals, per_layer = [], {}
-    for _ in range(args.repeat):
-        runner.invalidate()
-        t0 = time.perf_counter()
-        runner.run(x)
-        totals.append(time.perf_counter() - t0)
-        for name, seconds in runner.last_timings.items():
-            per_layer.setdefault(name, []).append(seconds)
+    with run_errors(args.design):
+        runner.run(x)  # warm-up: scratch buffers, BLAS threads
+        for _ in range(args.repeat):
+            runner.invalidate()
+            t0 = time.perf_counter()
+            runner.run(x)
+            totals.append(time.perf_counter() - t0)
+            for name, seconds in runner.last_timings.items():
+                per_layer.setdefault(name, []).append(seconds)
     result = {"forward_ms": round(statistics.median(totals) * 1e3, 3),
               "layers": {n: round(statistics.median(v) * 1e3, 3) for n, v in per_layer.items()}}
     print(json.dumps(result, indent=1 if args.pretty else None))

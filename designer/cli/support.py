@@ -6,6 +6,8 @@ Every subcommand module imports this one; the backend never imports the CLI.
 from __future__ import annotations
 
 import argparse
+import contextlib
+from collections.abc import Iterator
 
 from designer.core import Analysis, Design, DesignFormatError, analyze
 
@@ -35,15 +37,35 @@ def load_design_or_fail(path: str) -> Design:
         raise UserError(str(exc)) from None
 
 
-def check_valid(design: Design, path: str, report: Analysis | None = None) -> Analysis:
-    """The design's analysis when it can run: no errors (else exit 1 naming the first error's layer) and
-    within the memory guard (:func:`check_runnable`, exit 2)."""
+def check_errors(design: Design, path: str, report: Analysis | None = None) -> Analysis:
+    """The design's analysis when it has no errors; else exit 1 naming the first error's layer."""
     report = report if report is not None else analyze(design)
     errors = [i for i in report.issues if i.level == "error"]
     if errors:
         raise UserError(f"{path}: layer '{errors[0].layer}': {errors[0].message}", EXIT_DESIGN_ERRORS)
+    return report
+
+
+def check_valid(design: Design, path: str, report: Analysis | None = None) -> Analysis:
+    """The design's analysis when it can run: no errors (:func:`check_errors`, exit 1) and within the memory
+    guard (:func:`check_runnable`, exit 2)."""
+    report = check_errors(design, path, report)
     check_runnable(design, path, report=report)
     return report
+
+
+@contextlib.contextmanager
+def run_errors(path: str) -> Iterator[None]:
+    """Backend failures inside the block become one line naming the design file ``path``: a layer that cannot
+    run (``RunError``, which names the layer) or a run that does not fit in memory."""
+    from designer.backend.runner import RunError
+
+    try:
+        yield
+    except RunError as exc:
+        raise UserError(f"{path}: {exc}") from None
+    except MemoryError:
+        raise UserError(f"{path}: not enough memory to run this design; use a smaller input size") from None
 
 
 def check_runnable(design: Design, path: str, report: Analysis | None = None) -> None:

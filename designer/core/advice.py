@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .design import Design, Layer
-from .spec import TRANSPARENT
+from .spec import TRANSPARENT, WEIGHTED, numel
 
 
 def _transparent(layer: Layer) -> bool:
@@ -95,16 +95,17 @@ def _nonlinearities(n: int) -> str:
 
 # --- a bias the next layer removes -------------------------------------------------------------
 def _redundant_bias_advice(seq: tuple[Layer, ...], by_name) -> None:
-    """A conv with bias right before a layer that subtracts each channel's mean (BatchNorm2d; GroupNorm with
-    one channel per group): the bias is removed again, so ``bias=False`` saves ``C_out`` parameters."""
+    """A weighted layer with a bias (a conv: the spec's ``weighted`` trait and a ``bias`` switch) right before a
+    layer that subtracts each channel's mean (the next spec's ``cancels_bias``: BatchNorm2d; GroupNorm with one
+    channel per group): the bias is removed again, so ``bias=False`` saves its ``C_out`` parameters."""
     for conv, after in zip(seq, seq[1:]):
-        if conv.type not in ("Conv2d", "ConvTranspose2d") or not conv.hp["bias"]:
+        if not (conv.spec.has(WEIGHTED) and conv.hp.get("bias")):
             continue
         row, next_row = by_name[conv.name], by_name[after.name]
         if row.output_shape is None or next_row.output_shape is None:
             continue
         if after.spec.cancels_bias(row.output_shape, after.hp):
-            c = conv.hp["out_channels"]
+            c = numel(conv.spec.tensors(row.input_shape, conv.hp)["bias"].shape)
             row.issues.append(Issue("hint", f"the bias is redundant: the {after.type} right after subtracts each "
                                             f"channel's mean, which removes it; set bias to false and save "
                                             f"{_fmt(c)} parameters", conv.name))

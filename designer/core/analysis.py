@@ -193,11 +193,11 @@ def merge_shape(merge: str, a: Shape, b: Shape) -> Shape | str:
     """
     if len(a) != len(b):
         return "one is a feature map and the other a flat vector; insert a Flatten or pool before merging"
-    names = ("channels", "height", "width") if len(a) == 3 else ("features",)
+    names = ("channels", "heights", "widths") if len(a) == 3 else ("features",)
     if merge == "concat":
         for name, x, y in list(zip(names, a, b))[1:]:
             if x != y:
-                return f"{name}s differ ({y} vs {x}); concat joins channels, the other sizes must agree"
+                return f"{name} differ ({y} vs {x}); concat joins channels, the other sizes must agree"
         return (a[0] + b[0],) + tuple(a[1:])
     out = []
     for name, x, y in zip(names, a, b):

@@ -7,7 +7,9 @@ the target, so a crash leaves either the old file or the new one, never half of 
 * an existing file keeps its permission bits; a new file gets ``0o666`` minus the umask, as
   ``open(path, "w")`` would (the kernel applies the umask when the temporary file is created);
 * a symbolic link is written through: its target gets the new content, the link stays a link;
-* the path is written exactly as given (no ``.npy``/``.npz`` suffix is added).
+* the path is written exactly as given (no ``.npy``/``.npz`` suffix is added);
+* an existing character device (``/dev/null``) or FIFO is written in place, never replaced by a plain
+  file; an existing folder, socket or block device is refused.
 
 :func:`read_limited` refuses, before reading, anything that is not a regular file (a FIFO, a
 device such as ``/dev/zero``, a folder) or is larger than a limit.
@@ -61,9 +63,12 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], objec
     file is left; the error propagates."""
     target = write_target(path)
     try:
-        mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
+        info: os.stat_result | None = os.stat(target)
     except FileNotFoundError:
-        mode = None
+        info = None
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        return _write_special(path, info.st_mode, write)
+    mode = None if info is None else stat.S_IMODE(info.st_mode)
     fd, tmp = _create_temporary(target.parent, target.name)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -78,6 +83,25 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], objec
         raise
     _fsync_folder(target.parent)
     return target
+
+
+def _write_special(path: str | os.PathLike[str], mode: int, write: Callable[[BinaryIO], object]) -> Path:
+    """Write into an existing character device (``/dev/null``, a terminal) or FIFO in place: renaming a file
+    over it would replace the device node or pipe with a plain file. A FIFO is opened without blocking, so
+    one with no reader fails (``ENXIO``) instead of hanging. Folders, sockets and block devices are refused."""
+    if not (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
+        raise RefusedFileError(f"not a regular file ({_kind(mode)})")
+    nonblock = getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(os.fspath(path), os.O_WRONLY | nonblock | getattr(os, "O_BINARY", 0))
+    try:
+        if nonblock:
+            os.set_blocking(fd, True)  # only the open must not wait; the writes may
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "wb") as handle:
+        write(handle)
+    return Path(os.fspath(path))
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:

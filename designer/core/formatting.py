@@ -11,6 +11,7 @@ import io
 import json
 
 from .analysis import MACS_NOTE, Analysis, LayerRow
+from .memory import TRAINING_NOTE
 from .spec import fmt_shape
 
 FORMATS = ("table", "markdown", "csv", "json")
@@ -67,11 +68,30 @@ def footer_lines(a: Analysis) -> list[str]:
         f"MACs: {t['macs']:,} ({human_count(t['macs'])})   FLOPs: {t['flops']:,} ({human_count(t['flops'])})",
         (f"Input size: {human_bytes(m['input_bytes'])}   Params size: {human_bytes(m['params_bytes'])}   "
         f"Activations: {human_bytes(m['activations_bytes'])}"),
-        (f"Inference peak: {human_bytes(m['inference_peak_bytes'])}   "
-        f"Training estimate: {human_bytes(m['training_bytes'])}"),
+        f"Inference peak: {human_bytes(m['inference_peak_bytes'])} (one forward pass under torch.no_grad())",
+        *memory_lines(a),
         f"Note: {MACS_NOTE}.",
         "Design is valid." if a.valid else "Design has errors.",
     ]
+
+
+BREAKDOWN_LABELS = {
+    "training_params_bytes": "parameters", "training_gradients_bytes": "gradients",
+    "training_optimizer_bytes": "optimizer state", "training_saved_bytes": "saved activations",
+    "training_input_bytes": "input", "training_transient_bytes": "transient",
+}
+
+
+def memory_lines(a: Analysis) -> list[str]:
+    """The training-step peak, what it is, where it happens and what it is made of."""
+    m, where = a.memory, a.memory_peak
+    at = f", reached in the {where['phase']} pass at {where['layer']}" if where.get("layer") else ""
+    if where.get("phase") == "optimizer":
+        at = f", reached in the {where['layer']} optimizer step"
+    parts = [f"{label} {human_bytes(m[key])}" for key, label in BREAKDOWN_LABELS.items() if key in m]
+    return [f"Training step peak: {human_bytes(m['training_bytes'])} ({TRAINING_NOTE}, {a.dtype}, "
+            f"{a.optimizer}){at}",
+            "  at the peak: " + " + ".join(parts)]
 
 
 def issue_lines(a: Analysis) -> list[str]:

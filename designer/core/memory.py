@@ -23,7 +23,7 @@ from .spec import LAYER_SPECS
 from .training_memory import OPTIMIZER_STATES, Op, StepMemory, simulate
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8}
-TRAINING_NOTE = "training step peak, PyTorch eager semantics"
+TRAINING_NOTE = "PyTorch eager semantics"
 
 BREAKDOWN = {
     "training_params_bytes": ("parameters",),
@@ -70,9 +70,9 @@ def build_ops(rows) -> list[Op]:
 def step_memory(tensor_sizes: Sequence[int], rows, totals: dict[str, int], batch: int, dtype: str,
                 optimizer: str | None, keep_timeline: bool = False) -> StepMemory:
     """The simulated training step (``optimizer`` given) or inference pass (``None``)."""
-    return simulate(build_ops(rows), tensor_sizes, batch=batch, dtype_bytes=DTYPE_BYTES[dtype],
-                    optimizer=optimizer, params_bytes=(totals["params"] + totals["buffers"]) * DTYPE_BYTES[dtype],
-                    keep_timeline=keep_timeline)
+    b = DTYPE_BYTES[dtype]
+    return simulate(build_ops(rows), tensor_sizes, batch=batch, dtype_bytes=b, optimizer=optimizer,
+                    params_bytes=(totals["params"] + totals["buffers"]) * b, keep_timeline=keep_timeline)
 
 
 def memory_summary(tensor_sizes: list[int], rows, totals: dict[str, int], batch: int, dtype: str,

@@ -11,8 +11,8 @@ The training-step simulator (:mod:`designer.core.training_memory`) asks each op 
   gradients it leaves). Measured exceptions (oneDNN convolution, BatchNorm's backward):
 
   Conv forward   ``max(in' + w + out', out' + out)``: the input reordered to oneDNN's blocked layout
-                 (``x'``: channels padded to a multiple of 16; an input of < 16 channels is read in place by an
-                 ungrouped conv with a kernel larger than 1×1) next
+                 (``x'``: channels padded to a multiple of 16; an input of < 16 channels is read in
+                 place by an ungrouped conv with a kernel larger than 1×1) next
                  to the weights and the blocked result, then the result copied into the output.
   Conv backward  ``max(gout' + w + gin', gin' + gin + clone, gin + gout' + in' + gw, gin + 2·gw)``:
                  reorders of the output gradient and input, each result computed blocked then copied; a
@@ -95,7 +95,8 @@ def conv_transpose_forward(s: OpSizes) -> int:
 
 
 def conv_backward(s: OpSizes) -> int:
-    """``max(gout' + w + gin', gin' + gin, gin + gout' + in' + gw, gin + 2·gw)`` (gin = 0: no data gradient)."""
+    """``max(gout' + w + gin', gin' + gin + clone, gin + gout' + in' + gw, gin + 2·gw)``; gin = 0: no data
+    gradient."""
     gout, gw = _blocked(s.out_channels, s.out), s.params
     gin_b = s.gin if _plain_input(s) else _blocked(s.in_channels, s.gin)
     clone = s.gin if max(_pair(s.hp.get("stride", 1))) > 1 else 0  # a strided conv clones its data gradient
@@ -158,7 +159,8 @@ OP_COSTS: dict[str, OpCost] = {
     "Conv2d": CONV,
     "ConvTranspose2d": OpCost(forward_peak=conv_transpose_forward, backward_peak=conv_backward),
     "MaxPool2d": MAX_POOL, "AvgPool2d": DEFAULT, "AdaptiveAvgPool2d": DEFAULT, "AdaptiveMaxPool2d": MAX_POOL,
-    "SpatialPyramidPool2d": OpCost(forward_peak=lambda s: max_pool_forward(s) if s.hp.get("mode") == "max" else s.out),
+    "SpatialPyramidPool2d": OpCost(forward_peak=lambda s: max_pool_forward(s) if s.hp.get("mode") == "max"
+                                   else s.out),
     "BatchNorm2d": OpCost(backward_peak=bn_backward),
     "GroupNorm": DEFAULT,
     "LocalResponseNorm": OpCost(forward_peak=lrn_forward, backward_peak=lrn_backward),

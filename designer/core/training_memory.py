@@ -168,14 +168,17 @@ class _Net:
             for s in self.shared_saves(i):
                 self.savers[s] = self.savers.get(s, 0) + 1
 
-    def shared_saves(self, i: int) -> set[int]:
-        """Storages of op ``i``'s inputs/outputs that it saves (empty unless recorded)."""
-        if not self.recorded[i]:
-            return set()
+    def _kinds(self, i: int) -> tuple[str, ...]:
+        """What op ``i`` saves (``LayerSpec.saves``), nothing when autograd does not record it."""
         op = self.ops[i]
-        kinds = saved_kinds(LAYER_SPECS[op.type], op.hp) if op.type in LAYER_SPECS else ()
-        out: set[int] = set()
-        for kind in kinds:
+        if not self.recorded[i] or op.type not in LAYER_SPECS:
+            return ()
+        return saved_kinds(LAYER_SPECS[op.type], op.hp)
+
+    def shared_saves(self, i: int) -> set[int]:
+        """Storages of op ``i``'s inputs/output that it saves."""
+        op, out = self.ops[i], set()
+        for kind in self._kinds(i):
             if kind == "input":
                 out.add(self.storage[op.inputs[0]])
             elif kind == "output":
@@ -185,11 +188,8 @@ class _Net:
         return out
 
     def extra_saves(self, i: int) -> list[str]:
-        if not self.recorded[i]:
-            return []
-        op = self.ops[i]
-        kinds = saved_kinds(LAYER_SPECS[op.type], op.hp) if op.type in LAYER_SPECS else ()
-        return [k for k in kinds if k not in ("input", "output", "operands")]
+        """The new tensors op ``i`` saves (indices, mask, statistics, copies)."""
+        return [k for k in self._kinds(i) if k not in ("input", "output", "operands")]
 
 
 class _Simulation:
@@ -234,7 +234,7 @@ class _Simulation:
             self.release_after_forward(i)
         if net.ops:
             final = net.storage[net.ops[-1].output]
-            if not net.savers.get(final):
+            if final != 0 and not net.savers.get(final):
                 self.free_storage(final)
             t.mark()
 
@@ -242,7 +242,8 @@ class _Simulation:
         net = self.net
         for v in set(net.ops[i].inputs):
             st = net.storage[v]
-            if st != 0 and net.last_use.get(st) == i and not net.savers.get(st) and st != self.final_storage():
+            last_reader = net.last_use.get(st) == i
+            if st not in (0, self.final_storage()) and last_reader and not net.savers.get(st):
                 self.free_storage(st)
 
     def final_storage(self) -> int:
@@ -259,7 +260,8 @@ class _Simulation:
             return
         last = net.ops[-1]
         t.layer = "loss"
-        self.set_grad(last.output, t.alloc("loss gradient", "activation gradients", self.nbytes(last.output), "loss"))
+        loss_grad = t.alloc("loss gradient", "activation gradients", self.nbytes(last.output), "loss")
+        self.set_grad(last.output, loss_grad)
         t.mark()
         for i in reversed(range(len(net.ops))):
             if net.recorded[i]:
@@ -298,7 +300,8 @@ class _Simulation:
             if cost.grad(op.hp) == "pass" and gout is not None:
                 self.set_grad(v, self.take_ref(gout))
             else:
-                block = t.alloc(f"gradient of {op.name}'s input", "activation gradients", self.nbytes(v), op.name)
+                block = t.alloc(f"gradient of {op.name}'s input", "activation gradients", self.nbytes(v),
+                                op.name)
                 new_blocks.append(block)
                 self.set_grad(v, block)
         if op.param_tensors:

@@ -130,3 +130,81 @@ def test_seed_004_valid_and_same_on_13_columns_with_kernel_6_stride_5():
     same = Layer("Conv2d", "c", {"out_channels": 1, "kernel_size": [1, 6], "stride": [1, 5], "padding": "same"})
     assert shape_formula(same, (1, 1, 13))[1] == ("W_out = ceil(W/s) = ceil(13/5) = 3 (SAME); padding "
                                                    "max((3 − 1)·5 + 6 − 13, 0) = 3: 1 before, 2 after")
+
+
+def test_max_pool_window_wholly_on_padding_is_minus_infinity():
+    """Regression: a dilated max-pool window that only touches padding gave ValueError (max of nothing);
+    PyTorch's output there is −∞ (``max_pool2d(ones(1, 1, 1, 1), (2, 1), (1, 3), (1, 0), (2, 1), True)``)."""
+    layer = Layer("MaxPool2d", "p", {"kernel_size": [2, 1], "stride": [1, 3], "padding": [1, 0], "ceil_mode": True,
+                                     "dilation": [2, 1]})
+    x = np.ones((1, 1, 1), np.float32)
+    y = LAYER_OPS["MaxPool2d"](layer, [x], {})
+    pos = position(layer, x, {}, (0, 0, 0))
+    assert y.shape == (1, 1, 1) and pos.value == float(y[0, 0, 0]) == -np.inf
+    assert pos.text() == "max(only padding (−∞)) = -inf"
+
+
+TORCH_CASES = {  # asymmetric, non-square combinations checked against torch.nn.functional itself
+    "transposed_grouped_dilated": ("ConvTranspose2d", {"out_channels": 4, "kernel_size": [3, 2], "stride": [3, 2],
+                                   "padding": [1, 2], "dilation": [2, 3], "output_padding": [1, 2], "groups": 2}),
+    "same_even_stride2": ("Conv2d", {"out_channels": 2, "kernel_size": 4, "stride": 2, "padding": "same"}),
+    "depthwise_asym": ("Conv2d", {"out_channels": 8, "kernel_size": [3, 1], "stride": [2, 1], "groups": 4,
+                                  "padding": [1, 0], "dilation": [1, 2]}),
+    "max_dilated_padding": ("MaxPool2d", {"kernel_size": [2, 3], "stride": [2, 1], "padding": [1, 1],
+                                          "dilation": [3, 1], "ceil_mode": True}),
+    "avg_ceil": ("AvgPool2d", {"kernel_size": [3, 2], "stride": [2, 3], "padding": [1, 0], "ceil_mode": True,
+                               "count_include_pad": False}),
+}
+
+
+def _torch_layer(torch, layer: Layer, weights, shape):
+    import torch.nn.functional as F
+
+    hp = layer.hp
+    w = {k.split(".")[-1]: torch.from_numpy(v).double() for k, v in weights.items()}
+    if layer.type == "ConvTranspose2d":
+        return lambda x: F.conv_transpose2d(x, w["weight"], w.get("bias"), hp["stride"], hp["padding"],
+                                            hp["output_padding"], hp["groups"], hp["dilation"])
+    if layer.type == "Conv2d":
+        from designer.core.layers_conv import resolve_conv_padding
+
+        (top, bottom), (left, right) = resolve_conv_padding(hp, shape[1], shape[2])
+        return lambda x: F.conv2d(F.pad(x, (left, right, top, bottom)), w["weight"], w.get("bias"), hp["stride"], 0,
+                                  hp["dilation"], hp["groups"])
+    if layer.type == "MaxPool2d":
+        return lambda x: F.max_pool2d(x, hp["kernel_size"], hp["stride"], hp["padding"], hp["dilation"],
+                                      hp["ceil_mode"])
+    return lambda x: F.avg_pool2d(x, hp["kernel_size"], hp["stride"], hp["padding"], hp["ceil_mode"],
+                                  hp["count_include_pad"])
+
+
+@pytest.mark.parametrize("case", sorted(TORCH_CASES))
+def test_every_position_equals_torch(case):
+    torch = pytest.importorskip("torch")
+    type_, hp = TORCH_CASES[case]
+    layer, shape = Layer(type_, "L", hp), (4, 7, 5)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(shape).astype(np.float32)
+    weights = init_layer(layer, shape, seed=4) if type_.startswith("Conv") else {}
+    if "L.bias" in weights:
+        weights["L.bias"] = rng.standard_normal(weights["L.bias"].shape).astype(np.float32)
+    y = _torch_layer(torch, layer, weights, shape)(torch.from_numpy(x).double()[None])[0].numpy()
+    geo = geometry(layer, shape)
+    assert geo.out_hw == y.shape[1:]
+    got = np.array([[[position(layer, x, weights, (o, i, j), geo).value for j in range(y.shape[2])]
+                     for i in range(y.shape[1])] for o in range(y.shape[0])])
+    np.testing.assert_allclose(got, y, rtol=1e-5, atol=1e-5)
+
+
+def test_long_sums_keep_the_other_channels_and_bias_and_a_checkable_subtotal():
+    """Regression: with more than 12 items the "[terms of other channels: …]" subtotal was cut into
+    "… (16 more)" (15 were hidden), so the written sum could not be checked by hand."""
+    layer = Layer("Conv2d", "c", {"out_channels": 1, "kernel_size": 5})
+    x = np.random.default_rng(0).standard_normal((3, 5, 5)).astype(np.float32)
+    weights = {"c.weight": np.full((1, 3, 5, 5), 0.5, np.float32), "c.bias": np.array([0.25], np.float32)}
+    pos = position(layer, x, weights, (0, 0, 0))
+    text = pos.text(channel=1)
+    hidden = sum(0.5 * float(v) for v in x[1].ravel()[11:24])
+    assert f"[… 13 more terms: {hidden:.4g}]" in text
+    assert f"[50 terms of other channels: {0.5 * float(x[0].sum() + x[2].sum()):.4g}]" in text
+    assert text.endswith(f" + 0.25 = {pos.value:.4g}")

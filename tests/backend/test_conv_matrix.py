@@ -17,7 +17,7 @@ from designer.backend.conv_matrix import (
     refusal,
 )
 from designer.backend.layer_ops import LAYER_OPS
-from designer.backend.weights import init_weights
+from designer.backend.weights import init_layer, init_weights
 from designer.cli.main import main
 from designer.core import Design, Layer
 from designer.core.spec import LAYER_SPECS
@@ -177,3 +177,50 @@ def test_cli_errors_are_one_line_exit_2(tmp_path, capsys, args, message):
     err = capsys.readouterr().err
     assert code == 2 and message in err and err.count("\n") == 1 and err.startswith("error: ")
     assert not (tmp_path / "C.npy").exists()
+
+
+def test_transposed_matrix_is_built_in_one_dense_allocation():
+    """Regression: the ConvTranspose2d rule built the conv's C and then copied its transpose (twice the
+    memory at the 10⁸-entry limit: ~800 MB); it now fills Cᵀ directly."""
+    import tracemalloc
+
+    layer = Layer("ConvTranspose2d", "t", {"out_channels": 8, "kernel_size": 3, "padding": 1})
+    weights = init_layer(layer, (8, 16, 16), seed=0)
+    tracemalloc.start()
+    try:
+        matrix, _ = layer_matrix(layer, (8, 16, 16), (8, 16, 16), weights)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert matrix.flags.c_contiguous and peak < 1.5 * matrix.nbytes
+
+
+def test_cli_seed_uses_the_weights_of_run_with_the_same_seed(tmp_path):
+    """``conv-matrix --seed N`` and ``run --seed N --save-weights W`` then ``conv-matrix --weights W`` agree."""
+    path = _write(tmp_path, "transposed_dilated")
+    weights, by_seed, by_file = tmp_path / "w.npz", tmp_path / "seed.npy", tmp_path / "file.npy"
+    assert main(["run", path, "--sample", "--seed", "11", "--save-weights", str(weights),
+                 "--out", str(tmp_path / "maps.npz")]) == 0
+    assert main(["conv-matrix", path, "--layer", "L", "--seed", "11", "--out", str(by_seed)]) == 0
+    assert main(["conv-matrix", path, "--layer", "L", "--weights", str(weights), "--out", str(by_file)]) == 0
+    np.testing.assert_array_equal(np.load(by_seed), np.load(by_file))
+
+
+def test_cli_writes_exactly_the_given_path(tmp_path):
+    path, out = _write(tmp_path, "grouped"), tmp_path / "C.matrix"
+    assert main(["conv-matrix", path, "--layer", "L", "--out", str(out)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["C.matrix", "d.json"]
+    assert np.load(out).shape == (6 * 5 * 5, 3 * 5 * 5)
+
+
+def test_cli_design_errors_exit_1_and_unwritable_output_exit_2(tmp_path, capsys):
+    broken = tmp_path / "broken.json"
+    Design.from_dict(as_dict([{"type": "Conv2d", "name": "c", "out_channels": 2, "kernel_size": 3},
+                              {"type": "Linear", "name": "fc", "out_features": 3}], c=1, h=6, w=6)).save(broken)
+    assert main(["conv-matrix", str(broken), "--layer", "c", "--out", str(tmp_path / "C.npy")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "layer 'fc'" in err and not (tmp_path / "C.npy").exists()
+    path = _write(tmp_path, "strided")
+    assert main(["conv-matrix", path, "--layer", "L", "--out", str(tmp_path / "missing" / "C.npy")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot write the matrix" in err

@@ -135,3 +135,25 @@ def test_transposed_matrix_is_skipped_when_too_large():
     both = transposed_both_ways(layer, x, init_layer(layer, x.shape, seed=0), max_entries=10)
     assert both.matching is None and np.isnan(both.max_diff_matrix) and "skipped" in both.summary()
     assert both.max_diff_conv < 1e-6
+
+
+def test_padding_layers_name_what_makes_cells_differ_from_crops():
+    from designer.backend.explain.fully_conv_grid import padding_layers
+
+    design = Design.from_dict(as_dict([
+        conv("a", 2, 3, padding=1), conv("b", 2, 3, padding="valid"), conv("c", 2, 3, padding="same"),
+        conv("d", 2, 1), layer("ZeroPad2d", "z", padding=[0, 1, 0, 0]), layer("MaxPool2d", "m", kernel_size=2),
+        layer("AvgPool2d", "v", kernel_size=2, padding=1)], h=12, w=12))
+    assert padding_layers(design) == ["a", "c", "z", "v"]
+
+
+def test_tensorflow_weights_go_to_exactly_the_path_and_grouped_transposed_is_refused(tmp_path):
+    """Regression: ``np.savez(path)`` appended ``.npz`` to a path without it and did not write atomically;
+    a grouped ConvTranspose2d was saved in a shape Keras' Conv2DTranspose (no groups) cannot take."""
+    design = _classifier()
+    save_tensorflow_weights(tmp_path / "keras_weights", design, init_weights(design, seed=1))
+    assert [p.name for p in tmp_path.iterdir()] == ["keras_weights"]
+    grouped = Design.from_dict(as_dict([layer("ConvTranspose2d", "up", out_channels=6, kernel_size=2, groups=3)],
+                                       h=4, w=4))
+    with pytest.raises(ValueError, match="layer 'up': Keras' Conv2DTranspose has no groups"):
+        tensorflow_weights(grouped, init_weights(grouped, seed=0))

@@ -6,7 +6,7 @@
 
 ``table`` prints a Markdown table (MiB) of estimate vs measured for the examples at their full input size;
 ``reference`` measures every ``PEAK_CASES`` entry and the saved tensors of every ``SAVED_CASES`` layer and
-stores them for the torch-free tests. The measurement is described in ``tests/oracle/torch_memory.py``.
+stores them for the torch-free tests, with the bytes autograd keeps over each training case's forward pass. The measurement is described in ``tests/oracle/torch_memory.py``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from designer.core.analysis import analyze  # noqa: E402
 from designer.core.serialization import design_from_dict  # noqa: E402
 from tests.oracle.memory_cases import (  # noqa: E402
     EXAMPLES, PEAK_CASES, SAVED_BATCH, SAVED_INPUT, PeakCase, case_design, saved_case_key, saved_designs)
-from tests.oracle.torch_memory import measure_case, saved_by_last_layer  # noqa: E402
+from tests.oracle.torch_memory import measure_case, saved_by_last_layer, saved_bytes  # noqa: E402
 
 REFERENCE = ROOT / "tests" / "oracle" / "memory_reference.json"
 MIB = 2**20
@@ -50,21 +50,24 @@ def table(examples: list[str], batches: list[int], optimizers: list[str | None])
 
 
 def reference() -> None:
-    peaks = {}
+    peaks, kept = {}, {}
     for case in PEAK_CASES:
         peaks[case.key] = measure_case(case_design(case), case.batch, case.optimizer).peak
-        print(case.key, peaks[case.key], flush=True)
+        if case.optimizer:
+            kept[case.key] = saved_bytes(case_design(case), case.batch)
+        print(case.key, peaks[case.key], kept.get(case.key), flush=True)
     saved = {saved_case_key(layers[-1]): saved_by_last_layer(layers, SAVED_INPUT, SAVED_BATCH)
              for layers in saved_designs()}
     import torch
 
-    REFERENCE.write_text(json.dumps({"torch": torch.__version__, "peaks": peaks, "saved": saved}, indent=1,
-                                    sort_keys=True) + "\n")
+    data = {"torch": torch.__version__, "peaks": peaks, "saved": saved, "saved_bytes": kept}
+    REFERENCE.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     print("wrote", REFERENCE)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     t = sub.add_parser("table")
     t.add_argument("--examples", default=",".join(sorted(p.stem for p in EXAMPLES.glob("*.json"))))

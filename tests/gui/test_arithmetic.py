@@ -152,3 +152,30 @@ def test_fully_conv_view_hover_outlines_the_cell_window(qtbot):
     centre = view.canvas.block(2, 1).center()
     view.canvas.mouseMoveEvent(_Move(centre))
     assert view.canvas.cell == (2, 1) and "cell (2, 1): window rows 4–13, columns 2–11" in view.cell_info.text()
+    assert "equals the original net on this crop" in view.cell_info.text()
+    assert "Every checked cell equals the original network on its crop." in view.details.toPlainText()
+
+
+def test_fully_conv_view_explains_why_a_padded_network_differs_from_its_crops(qtbot):
+    """Regression: with padded convolutions (VGG-16's) the view said "equals the original net on this crop
+    (max difference 1.5)"; now it says the cells differ and that the padding is why."""
+    design = Design.from_dict(as_dict([
+        conv("c1", 3, 3, padding=1), layer("ReLU", "r"), layer("MaxPool2d", "p", kernel_size=2),
+        layer("Flatten", "f"), layer("Linear", "fc", out_features=4)], h=8, w=8))
+    weights = init_weights(design, seed=1)
+    image = np.random.default_rng(0).standard_normal((3, 12, 12)).astype(np.float32)
+    grid = fully_conv_grid(design, weights, image)
+    view = FullyConvView(grid, check_cells(grid))
+    qtbot.addWidget(view)
+    assert grid.padded == ["c1"] and np.nanmax(view.diffs) > grid.tolerance
+    assert "c1 pad with zeros" in view.details.toPlainText()
+    view.canvas.mouseMoveEvent(_Move(view.canvas.block(1, 1).center()))
+    assert "differs from the original net on this crop by up to" in view.cell_info.text()
+
+
+def test_matrix_zeros_are_grey_so_tiny_weights_still_show():
+    """Regression: zeros and near-zero weights were both white, hiding seed 002's sparsity pattern."""
+    from designer.gui.arithmetic.matrix_view import ZERO, matrix_rgba
+
+    rgba = matrix_rgba(np.array([[0.0, 1e-3, -1.0]], np.float32))
+    assert tuple(rgba[0, 0]) == ZERO and tuple(rgba[0, 1]) != ZERO and tuple(rgba[0, 2]) != ZERO

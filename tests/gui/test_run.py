@@ -82,7 +82,8 @@ def test_cancel_a_run(make_window, qtbot):
     assert "layer" in window.progress.bar.format()
     window.progress.cancel.click()
     assert controller.wait()
-    assert controller.result is None
+    result = controller.result  # none, or the first layers shown before the rest (the first run's head)
+    assert result is None or len(result.ran.layers) < len(window.document.design.layers)
     assert "cancelled" in window.statusBar().currentMessage()
     assert not window.progress.isVisible()
 
@@ -90,8 +91,7 @@ def test_cancel_a_run(make_window, qtbot):
 def test_auto_run_recomputes_only_downstream_layers(make_window, qtbot):
     window = make_window("lenet5")
     controller = window.run
-    with qtbot.waitSignal(controller.result_changed, timeout=30000):
-        window.action("auto_run").trigger()  # turning it on runs at once
+    window.action("auto_run").trigger()  # turning it on runs at once
     controller.wait()
     assert len(controller.last_computed) == len(window.document.analysis.rows)
     window.document.select("c3")
@@ -232,9 +232,11 @@ def test_image_open_drop_errors_and_sample(make_window, qtbot, tmp_path):
     assert image.save(str(path))
     panels = window
     panels.open_image(str(path))
+    window.run.wait()  # read on the worker thread
     assert panels.image.name == "photo.png"
     assert "64×48" in panels.input_panel.preprocess.text()
     panels.open_image(str(tmp_path / "missing.png"))
+    window.run.wait()
     assert panels.image.name == "photo.png"
     assert "missing.png" in window.statusBar().currentMessage()
     window.action("sample_image").trigger()

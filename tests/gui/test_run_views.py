@@ -8,8 +8,8 @@ from PySide6.QtGui import QImage
 
 from designer.core import Design
 from designer.gui import app as gui_app
-from designer.gui.inspector_extras import ActivationPlot, activation_curves
-from designer.gui.kernel_presets import KernelPresetPicker
+from designer.gui.inspector.extras import ActivationPlot, activation_curves
+from designer.gui.inspector.kernel_presets import KernelPresetPicker
 
 from .test_run import run_and_wait, strided
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage
 
 from designer.core import Design, InputSpec
 from designer.gui import app as gui_app
 from designer.gui.document.autosave import Autosaver, autosave_folder, find_recoverable
 from designer.gui.document.document import DesignDocument
 from designer.gui.summary.model import NAME_ROLE, TOTALS
-from designer.gui.templates import BLOCKS
+from designer.core.templates import BLOCKS
 
 from .conftest import example
 

@@ -4,6 +4,7 @@ screen, and one test per numbered item a user tripped over."""
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QPushButton, QWidget
 
@@ -41,8 +42,7 @@ def test_the_panel_api_finds_docks_and_actions_by_name(make_window):
     window = make_window("lenet5")
     for name in ("palette", "inspector", "summary", "layers", "input", "profile", "coverage"):
         assert isinstance(window.dock(name), QDockWidget) and window.dock(name).objectName() == f"{name}Dock"
-    extra = window.add_dock("extra", "Extra", QLabel("x"), window.dock("palette").dockWidgetArea(window.dock(
-        "palette")), workspaces=("design",))
+    extra = window.add_dock("extra", "Extra", QLabel("x"), Qt.DockWidgetArea.LeftDockWidgetArea, ("design",))
     assert extra in window.findChildren(QDockWidget)
     assert extra.toggleViewAction() in window.registry.menus["view"].actions()
     hits = []
@@ -127,6 +127,18 @@ def test_1_redo_has_no_duplicate_shortcut(make_window):
     assert window.document.design.get((0,)).params["out_channels"] == 8
 
 
+def test_1_no_two_actions_share_a_shortcut(make_window):
+    """Qt ignores a key bound twice ("Ambiguous shortcut overload"), so every sequence is bound once."""
+    from PySide6.QtGui import QAction
+
+    window = make_window("lenet5")
+    seen: dict[str, str] = {}
+    for action in set(window.findChildren(QAction)):
+        for key in action.shortcuts():
+            text = key.toString()
+            assert seen.setdefault(text, action.objectName()) == action.objectName(), (text, seen[text], action)
+
+
 def test_2_an_error_runs_every_layer_before_it(make_window, qtbot):
     design = strided().set_params((6,), in_features=7)  # fc: wrong in_features
     window = make_window(design)
@@ -136,6 +148,13 @@ def test_2_an_error_runs_every_layer_before_it(make_window, qtbot):
     assert window.run.not_run["fc"].startswith("not run: fix fc") and "prob" in window.run.not_run
     window.document.select("prob")
     assert "fix fc first" in window.maps.empty.text()
+
+
+def test_2_an_empty_design_says_what_to_do(make_window):
+    window = make_window("lenet5")
+    window.action("new").trigger()
+    window.action("run_sample").trigger()
+    assert "add a layer" in window.statusBar().currentMessage() and not window.run.busy
 
 
 def test_3_per_channel_presets_follow_out_channels(make_window):

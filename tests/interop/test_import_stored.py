@@ -284,3 +284,51 @@ def test_vector_squeeze_excitation_becomes_1x1_convs_in_a_mul_branch(exporter):
         ("Branch:mul", [[], ["AdaptiveAvgPool2d", "Conv2d", "ReLU", "Conv2d", "Sigmoid"]])
     ]
     assert {"se_classic_fc_0", "se_classic_fc_2"} <= design.names()
+
+
+def _skip_level_nodes(merge: str, operands: list[str]):
+    """``x → Relu → a → MaxPool → Conv → Resize ↑ → u``, then ``merge(operands)`` of ``u``, ``a``, ``x``
+    (a U-Net skip joining maps of two levels in one node)."""
+    from onnx import helper, numpy_helper
+
+    rng = np.random.default_rng(3)
+    inits = [numpy_helper.from_array(rng.standard_normal((3, 3, 3, 3)).astype(np.float32), "w"),
+             numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales")]
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"], "/enc/Relu"),
+        helper.make_node("MaxPool", ["a"], ["p"], "/down/MaxPool", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Conv", ["p", "w"], ["c"], "/mid/Conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Resize", ["c", "", "scales"], ["u"], "/up/Resize", mode="nearest",
+                         coordinate_transformation_mode="asymmetric", nearest_mode="floor"),
+    ]
+    if merge == "Concat":
+        nodes.append(helper.make_node("Concat", operands, ["y"], "/skip/Concat", axis=1))
+    else:
+        nodes.append(helper.make_node(merge, operands, ["y"], f"/skip/{merge}"))
+    return nodes, inits
+
+
+@pytest.mark.parametrize(("merge", "operands"), [
+    ("Concat", ["u", "a", "x"]), ("Concat", ["x", "a", "u"]), ("Sum", ["a", "x", "u"]),
+])
+def test_a_merge_of_maps_from_two_levels_nests_the_inner_ones_first(tmp_path, merge, operands):
+    """cat(u, a, x) with u and a computed from a, and a from x, is cat(cat(u, a), x); a Sum groups operands
+    of one level wherever they stand (regression: refused as not series-parallel)."""
+    from onnx.reference import ReferenceEvaluator
+
+    nodes, inits = _skip_level_nodes(merge, operands)
+    path = _model(tmp_path, nodes, inits)
+    x = reference_input("skip_levels", (1, 3, 8, 8))
+    want = ReferenceEvaluator(str(path)).run(None, {"x": x})[0][0]
+    design, y = run_imported(path, x[0])
+    assert relative_error(y, want) <= 1e-4
+    outer = design.layers[-1]
+    assert outer.type == "Branch" and len(outer.branches) == 2
+    inner = [layer for branch in outer.branches for layer in branch if layer.type == "Branch"]
+    assert len(inner) == 1 and inner[0].hp["merge"] == outer.hp["merge"]
+
+
+def test_a_concat_whose_inner_operands_are_not_neighbours_is_refused(tmp_path):
+    nodes, inits = _skip_level_nodes("Concat", ["u", "x", "a"])  # no nesting keeps this channel order
+    with pytest.raises(OnnxImportError, match=r"not series-parallel at node '/skip/Concat' \(Concat\)"):
+        import_onnx(_model(tmp_path, nodes, inits))

@@ -53,8 +53,8 @@ def _block(rng: random.Random, channels: int) -> tuple[list[dict], int]:
     if r < 0.55:
         return [_activation(rng)], channels
     if r < 0.65:
-        return [rng.choice(({"type": "BatchNorm2d"}, {"type": "GroupNorm", "num_groups": 2 if channels % 2 == 0
-                                                        else 1}))], channels
+        groups = 2 if channels % 2 == 0 else 1
+        return [rng.choice(({"type": "BatchNorm2d"}, {"type": "GroupNorm", "num_groups": groups}))], channels
     if r < 0.75:
         return [rng.choice(({"type": "MaxPool2d", "kernel_size": 2}, {"type": "AvgPool2d", "kernel_size": 2},
                             {"type": "ZeroPad2d", "padding": 1}, {"type": "Dropout", "p": 0.3},
@@ -169,7 +169,8 @@ SAVED_CASES: dict[str, list[dict]] = {
                  {"type": "Upsample", "scale_factor": 2, "mode": "bilinear"}],
     "ZeroPad2d": [{"type": "ZeroPad2d", "padding": 1}],
     "Branch": [{"type": "Branch", "merge": m, "branches": [[], [{"type": "Identity"}]]} for m in MERGES],
-    **{t: [{"type": t}] + ([{"type": t, "inplace": True}] if t in _INPLACE else []) for t in _ACTS if t != "PReLU"},
+    **{t: [{"type": t}] + ([{"type": t, "inplace": True}] if t in _INPLACE else [])
+       for t in _ACTS if t != "PReLU"},
 }
 """Layers per type whose saved tensors are checked (each alone; a ``Linear`` after a ``Flatten``)."""
 

@@ -75,7 +75,8 @@ def _nbytes(tensors) -> int:
 
 def allocation_events(prof) -> list[tuple[int, int]]:
     """``(time ns, bytes)`` of every CPU allocation (+) and free (−) in time order."""
-    events = [(e.start_ns(), e.nbytes()) for e in prof.profiler.kineto_results.events() if e.name() == "[memory]"]
+    events = [(e.start_ns(), e.nbytes()) for e in prof.profiler.kineto_results.events()
+              if e.name() == "[memory]"]
     return sorted(events, key=lambda ev: ev[0])
 
 
@@ -183,3 +184,24 @@ def saved_by_last_layer(layers: list[dict], input_shape: tuple[int, int, int], b
         for name in names[:-1]:
             x = model.get_submodule(name)(x)
     return sorted([list(t) for t in saved_tensors(model.get_submodule(names[-1]), x)])
+
+
+def saved_bytes(design: dict, batch: int) -> int:
+    """Bytes of the distinct storages autograd saves over one forward pass in train mode (parameters,
+    buffers and the input left out): what stays alive for the backward."""
+    torch.manual_seed(0)
+    model = build_model(design).train()
+    x = _input(design, batch)
+    skip = {t.untyped_storage().data_ptr() for t in [*model.parameters(), *model.buffers(), x]}
+    storages: dict[int, int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        s = t.untyped_storage()
+        if s.data_ptr() not in skip:
+            storages[s.data_ptr()] = s.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = model(x)
+    del out
+    return sum(storages.values())

@@ -5,6 +5,11 @@ to_fully_convolutional`), runs it once on ``image`` and returns the grid of clas
 the original network's output on the crop of the design's input size starting at ``(S·i, S·j)``, where ``S``
 is the network's total stride (VGG-16 on 384×384: a 6×6 grid of 224×224 windows 32 pixels apart).
 ``check_cells`` runs the original network on each crop and gives the largest difference per cell.
+
+The cells equal the crop runs exactly (to float rounding, :attr:`FullyConvGrid.tolerance`) only when no layer
+pads: a layer with zero padding (VGG-16's 3×3 convolutions, ``padding=1``) sees zeros at the border of a
+crop where, inside the larger image, it sees the real neighbouring pixels. :func:`padding_layers` names them,
+so the views can say why the cells near the image centre differ.
 """
 
 from __future__ import annotations
@@ -44,6 +49,26 @@ class FullyConvGrid:
     def crop(self, i: int, j: int) -> np.ndarray:
         top, left, h, w = self.cell_window(i, j)
         return self.image[:, top:top + h, left:left + w]
+
+    @property
+    def tolerance(self) -> float:
+        """Largest difference still counted as equal (float32 rounding): ``1e-4 · max(1, max |score|)``."""
+        return 1e-4 * max(1.0, float(np.max(np.abs(self.scores), initial=0.0)))
+
+    @property
+    def padded(self) -> list[str]:
+        """Layers of the original design that pad with zeros (why cells may differ from their crops)."""
+        return padding_layers(self.design)
+
+
+def padding_layers(design: Design) -> list[str]:
+    """Names of the layers whose ``padding`` adds zeros (anything but 0, all-zero lists and ``"valid"``)."""
+    def pads(value) -> bool:
+        if isinstance(value, str):
+            return value != "valid"
+        values = value if isinstance(value, (list, tuple)) else [value]
+        return any(v for v in values if isinstance(v, (int, float)))
+    return [layer.name for _, layer in design.walk() if pads(layer.hp.get("padding", 0))]
 
 
 def total_stride(design: Design) -> tuple[int, int]:

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from designer.core import Design, Layer, analyze
+from designer.core.files import atomic_write
 
 LAYOUTS = {"NCHW": "nchw", "NHWC": "nhwc"}
 
@@ -93,7 +94,10 @@ def _conv(layer: Layer, weights, flat_map) -> dict[str, np.ndarray]:
 
 
 def _conv_transpose(layer: Layer, weights, flat_map) -> dict[str, np.ndarray]:
-    """``[C_in, C_out, kh, kw]`` → Keras Conv2DTranspose ``[kh, kw, C_out, C_in]``."""
+    """``[C_in, C_out, kh, kw]`` → Keras Conv2DTranspose ``[kh, kw, C_out, C_in]`` (it has no ``groups``)."""
+    if layer.hp.get("groups", 1) != 1:
+        raise ValueError(f"layer '{layer.name}': Keras' Conv2DTranspose has no groups (this layer has "
+                         f"groups={layer.hp['groups']}); save it in PyTorch layout instead")
     return _with_bias(layer, weights, _get(weights, layer, "weight").transpose(2, 3, 1, 0))
 
 
@@ -151,6 +155,7 @@ def tensorflow_weights(design: Design, weights: Mapping[str, np.ndarray]) -> dic
 
 
 def save_tensorflow_weights(path: str | Path, design: Design, weights: Mapping[str, np.ndarray]) -> None:
-    """Write :func:`tensorflow_weights` as an uncompressed ``.npz``; in Keras:
+    """Write :func:`tensorflow_weights` as an uncompressed ``.npz`` at exactly ``path``, atomically; in Keras:
     ``layer.set_weights([data[f"{layer.name}/kernel"], data[f"{layer.name}/bias"]])``."""
-    np.savez(path, **tensorflow_weights(design, weights))
+    arrays = tensorflow_weights(design, weights)
+    atomic_write(path, lambda handle: np.savez(handle, **arrays))

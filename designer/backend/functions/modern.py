@@ -3,7 +3,8 @@
 Derivatives follow PyTorch's backward kernels exactly, kinks included:
 
 * SiLU ``y = x·σ(x)``: ``f' = σ(x)·(1 + x·(1 − σ(x)))``;
-* Hardswish ``y = x·ReLU6(x + 3)/6``: ``f' = 0`` for ``x < −3``, ``x/3 + ½`` for ``−3 ≤ x ≤ 3``, ``1`` above;
+* Hardswish ``y = x·ReLU6(x + 3)/6``: ``f' = 0`` for ``x ≤ −3``, ``x/3 + ½`` for ``−3 < x < 3``, ``1`` for ``x ≥ 3``
+  (PyTorch ≥ 2.x takes the outer value at both kinks);
 * Hardsigmoid ``y = ReLU6(x + 3)/6``: ``f' = 1/6`` for ``−3 < x < 3``, else ``0``;
 * GELU ``y = x·Φ(x)``: ``f' = Φ(x) + x·φ(x)``; with ``approximate='tanh'``, ``y = ½x(1 + tanh u)``,
   ``u = √(2/π)(x + 0.044715x³)``: ``f' = ½(1 + tanh u) + ½x(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²)``;
@@ -75,9 +76,9 @@ def hardswish(layer: Layer, xs: list[np.ndarray], w: Mapping[str, np.ndarray]) -
 
 
 def _hardswish_grad(layer: Layer, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Hardswish: ``0`` below −3, ``x/3 + ½`` on [−3, 3], ``1`` above (PyTorch's kinks)."""
+    """Hardswish: ``0`` for ``x ≤ −3``, ``x/3 + ½`` on (−3, 3), ``1`` for ``x ≥ 3`` (PyTorch's kinks)."""
     mid = x / np.float32(3) + np.float32(0.5)
-    return np.where(x < -3, np.float32(0), np.where(x <= 3, mid, np.float32(1)))
+    return np.where(x <= -3, np.float32(0), np.where(x < 3, mid, np.float32(1)))
 
 
 def hardsigmoid(layer: Layer, xs: list[np.ndarray], w: Mapping[str, np.ndarray]) -> np.ndarray:

@@ -9,7 +9,6 @@ import numpy as np
 from designer.core import Layer
 
 from .. import kernels as K
-from ..grad.base import identity_vjp
 from ..grad.pointwise import POINTWISE_VJPS
 from . import LayerFunction, hp_op, register
 
@@ -38,4 +37,6 @@ FORWARDS = {
     "Dropout": hp_op(K.dropout, "p"),
 }
 
-register(*(LayerFunction(t, forward, POINTWISE_VJPS.get(t, identity_vjp)) for t, forward in FORWARDS.items()))
+if set(FORWARDS) != set(POINTWISE_VJPS):  # a forward without its VJP (or the reverse) must not pass silently
+    raise ImportError(f"pointwise records without a forward or a VJP: {sorted(set(FORWARDS) ^ set(POINTWISE_VJPS))}")
+register(*(LayerFunction(t, forward, POINTWISE_VJPS[t]) for t, forward in FORWARDS.items()))

@@ -6,8 +6,8 @@ Conv2d, with ``x_pad`` the input padded by ``(top, bottom, left, right)`` and ``
 
 so ``∂L/∂x_pad[c, s·i + d·u, …] += W[o, c, u, v]·ḡ[o, i, j]``: a transposed convolution of ``ḡ`` with the
 *same* weight tensor (read as ``[C_in', C_out'/g, kh, kw]``), the same stride, dilation and groups, no
-padding, cropped by the padding afterwards. Rows the stride never reaches (``(H_pad − k_eff) mod s`` of
-them at the bottom/right) get ``output_padding`` so the shapes match; they receive zero.
+padding, of which only the window at the padding offset is computed (rows the stride never reaches get
+zero; :func:`..kernels.transposed_window`, trimmed when the padding dwarfs the data).
 ``∂L/∂W[o, c, u, v] = Σ_{i,j} ḡ[o, i, j] · x_pad[c, s·i + d·u, s·j + d·v]`` is one GEMM of ``ḡ`` with the
 im2col columns of ``x_pad``; ``∂L/∂b[o] = Σ_{i,j} ḡ[o, i, j]``.
 
@@ -25,7 +25,8 @@ import numpy as np
 from designer.core import Layer, resolve_conv_padding
 
 from .. import kernels as K
-from .base import Grads, crop, f32, key
+from ..kernels import trim
+from .base import Grads, f32, key
 
 
 def _grouped_outer(a: np.ndarray, cols: np.ndarray, groups: int) -> np.ndarray:
@@ -40,6 +41,31 @@ def _pad(x: np.ndarray, top: int, bottom: int, left: int, right: int) -> np.ndar
     return np.pad(x, ((0, 0), (top, bottom), (left, right))) if top or bottom or left or right else x
 
 
+def _conv_weight_grad(x: np.ndarray, gy: np.ndarray, w_shape: tuple[int, ...], s: tuple[int, int],
+                      pads: tuple[int, int, int, int], d: tuple[int, int], groups: int) -> np.ndarray:
+    """``∂L/∂W = ḡ · im2col(x_pad)ᵀ`` per group. When the padding dwarfs the data (:mod:`..kernels.trim`) only
+    the taps and outputs that reach the data enter (every other tap meets zeros only: its gradient is 0)."""
+    top, bottom, left, right = pads
+    kernel = w_shape[2:]
+    spans = (trim.touching(x.shape[1], kernel[0], s[0], d[0], top, gy.shape[1]),
+             trim.touching(x.shape[2], kernel[1], s[1], d[1], left, gy.shape[2]))
+    padded = (x.shape[1] + top + bottom, x.shape[2] + left + right)
+    if not trim.worth_trimming(padded, spans, s, d):
+        cols = K.im2col(f32(_pad(x, *pads)), kernel, s, d, gy.shape[1:], tag="grad_cols")
+        return _grouped_outer(gy.reshape(gy.shape[0], -1), cols, groups).reshape(w_shape)
+    grad = np.zeros(w_shape, np.float32)
+    if spans[0] is None or spans[1] is None:
+        return grad
+    (rows, t, b), (cs, l, r) = (trim.crop_axis(x.shape[1], spans[0], s[0], d[0]),
+                                trim.crop_axis(x.shape[2], spans[1], s[1], d[1]))
+    sub_k = (spans[0].t1 - spans[0].t0 + 1, spans[1].t1 - spans[1].t0 + 1)
+    sub_gy = np.ascontiguousarray(gy[:, spans[0].i0:spans[0].i1 + 1, spans[1].i0:spans[1].i1 + 1])
+    cols = K.im2col(f32(_pad(x[:, rows, cs], t, b, l, r)), sub_k, s, d, sub_gy.shape[1:], tag="grad_cols")
+    sub = _grouped_outer(sub_gy.reshape(sub_gy.shape[0], -1), cols, groups)
+    grad[:, :, spans[0].t0:spans[0].t1 + 1, spans[1].t0:spans[1].t1 + 1] = sub.reshape(*w_shape[:2], *sub_k)
+    return grad
+
+
 def conv2d_vjp(layer: Layer, xs: list[np.ndarray], y: np.ndarray, gy: np.ndarray,
                weights: Mapping[str, np.ndarray], params: bool = True) -> Grads:
     """Conv2d (groups, dilation, stride, symmetric or SAME-asymmetric padding); see the module docstring."""
@@ -47,16 +73,10 @@ def conv2d_vjp(layer: Layer, xs: list[np.ndarray], y: np.ndarray, gy: np.ndarray
     w = weights[key(layer, "weight")]
     s, d, groups = hp["stride"], hp["dilation"], hp["groups"]
     (top, bottom), (left, right) = resolve_conv_padding(hp, x.shape[1], x.shape[2])
-    kernel = w.shape[2:]
-    padded = (x.shape[1] + top + bottom, x.shape[2] + left + right)
-    reached = [(o - 1) * st + dd * (k - 1) + 1 for o, st, dd, k in zip(gy.shape[1:], s, d, kernel)]
-    unreached = tuple(n - r for n, r in zip(padded, reached))
-    dx_pad = K.conv_transpose2d(f32(gy), w, None, s, 0, unreached, groups, d)
-    dx = crop(dx_pad, top, left, x.shape[1], x.shape[2])
+    dx = K.transposed_window(f32(gy), w, s, d, groups, (top, left), x.shape[1:])
     if not params:
         return [dx], {}
-    cols = K.im2col(f32(_pad(x, top, bottom, left, right)), kernel, s, d, gy.shape[1:], tag="grad_cols")
-    grads = {key(layer, "weight"): _grouped_outer(gy.reshape(gy.shape[0], -1), cols, groups).reshape(w.shape)}
+    grads = {key(layer, "weight"): _conv_weight_grad(x, f32(gy), w.shape, s, (top, bottom, left, right), d, groups)}
     if hp["bias"]:
         grads[key(layer, "bias")] = gy.sum(axis=(1, 2), dtype=np.float64).astype(np.float32)
     return [dx], grads

@@ -5,7 +5,8 @@ Output size per axis: ``out = floor((n + p_before + p_after − d·(k − 1) −
 
 ``y[o, i, j] = b[o] + Σ_{c ∈ group(o)} Σ_{u, v} w[o, c, u, v] · x_pad[c, s·i + d·u, s·j + d·v]``.
 
-The method is chosen per layer (see :func:`choose_method`): a plain matmul for 1×1 kernels,
+Padding that dwarfs the data (a huge stride or dilation with matching padding) is trimmed first
+(:mod:`.trim`). The method is chosen per layer (see :func:`choose_method`): a plain matmul for 1×1 kernels,
 shifted-GEMM accumulation for stride-1 layers on large maps, im2col GEMM otherwise, and a
 per-channel im2col + batched GEMV path for depthwise layers (:mod:`.depthwise`). A 1×1 layer
 whose input is a "wide" strided view (see :func:`._util.wide_base`) multiplies the wide rows
@@ -37,6 +38,7 @@ from ._util import (
     wide_view,
 )
 from .depthwise import depthwise_conv2d
+from .trim import crop_axis, touching, worth_trimming
 
 SHIFTED_MIN_PIXELS = 48 * 48
 """Stride-1 layers whose output has at least this many pixels use shifted-GEMM accumulation."""
@@ -70,8 +72,12 @@ def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, st
     wo = conv_out(x.shape[2], kw, s[1], pads[2] + pads[3], d[1])
     if ho <= 0 or wo <= 0:
         raise ValueError(f"conv2d: kernel {kh}×{kw} does not fit the padded input {x.shape[1:]}")
+    spans = (touching(x.shape[1], kh, s[0], d[0], pads[0], ho), touching(x.shape[2], kw, s[1], d[1], pads[2], wo))
+    padded = (x.shape[1] + pads[0] + pads[1], x.shape[2] + pads[2] + pads[3])
     method = method or choose_method(x.shape, weight.shape, s, groups, ho * wo)
-    if method == "depthwise":
+    if worth_trimming(padded, spans, s, d):
+        out = _conv_trimmed(x, weight, s, d, groups, (ho, wo), spans)
+    elif method == "depthwise":
         out = depthwise_conv2d(x, weight, s, pads, d, (ho, wo))
     elif method == "matmul":
         out = _conv_matmul(x, weight, s, pads, groups, (ho, wo))
@@ -86,6 +92,22 @@ def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, st
         wide = wide_base(out)
         target, b = (wide[0], as_f32(bias)[:, None]) if wide is not None else (out, as_f32(bias)[:, None, None])
         parallel_apply(lambda o, bb, o2: np.add(o, bb, out=o2), target, target, b)
+    return out
+
+
+def _conv_trimmed(x: np.ndarray, weight: np.ndarray, s: tuple[int, int], d: tuple[int, int], groups: int,
+                  out_hw: tuple[int, int], spans) -> np.ndarray:
+    """Padding that dwarfs the data (:mod:`.trim`): convolve only the taps and outputs that reach the data, with
+    just the padding they need; every other output is 0 (the bias is added by the caller)."""
+    out = np.zeros((weight.shape[0], *out_hw), np.float32)
+    if spans[0] is None or spans[1] is None:
+        return out
+    (rows, top, bottom), (cols, left, right) = (crop_axis(x.shape[1], spans[0], s[0], d[0]),
+                                                crop_axis(x.shape[2], spans[1], s[1], d[1]))
+    sub_w = weight[:, :, spans[0].t0:spans[0].t1 + 1, spans[1].t0:spans[1].t1 + 1]
+    sub = conv2d(np.ascontiguousarray(x[:, rows, cols]), np.ascontiguousarray(sub_w), None, s,
+                 (top, bottom, left, right), d, groups)
+    out[:, spans[0].i0:spans[0].i1 + 1, spans[1].i0:spans[1].i1 + 1] = sub
     return out
 
 

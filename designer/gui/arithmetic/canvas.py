@@ -149,15 +149,22 @@ class ArithmeticCanvas(QWidget):
         outline(painter, extent, WINDOW.darker(130), 1.0, dashed=True)
         pos = m.position()
         if pos is not None and case.kind == "max":  # the window's winner
-            winner = max((t for t in pos.terms if t.source == "input"), key=lambda t: t.value)
-            outline(painter, cell_rect(origin, size, *winner.cell), QColor("#dc2626"), 3.0)
+            winner = max((t for t in pos.terms if t.source == "input"), key=lambda t: t.value, default=None)
+            if winner is not None:  # a dilated window may fall wholly on padding
+                outline(painter, cell_rect(origin, size, *winner.cell), QColor("#dc2626"), 3.0)
         if size >= 34 and pos is not None and case.kind in ("conv", "transpose"):
             painter.setFont(font(6.5))
             painter.setPen(QColor("#92400e"))
-            for t in pos.terms:
-                if t.channel == m.in_channel:
-                    rect = cell_rect(origin, size, *t.cell).adjusted(2, 1, -2, -1)
-                    painter.drawText(rect, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft, f"w{short(t.weight)}")
+            metrics, room = painter.fontMetrics(), size - 4
+            terms = [t for t in pos.terms if t.channel == m.in_channel]
+            # "w=−0.091" when every label fits its cell, else the bare weights; never a clipped number
+            for prefix in ("w=", ""):
+                if all(metrics.horizontalAdvance(prefix + short(t.weight)) <= room for t in terms):
+                    for t in terms:
+                        rect = cell_rect(origin, size, *t.cell).adjusted(2, 1, -2, -1)
+                        painter.drawText(rect, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft,
+                                         prefix + short(t.weight))
+                    break
 
     def _paint_output(self, painter: QPainter, size: float, origin: tuple[float, float]) -> None:
         m, case = self.model, self.model.case

@@ -144,7 +144,10 @@ class FullyConvView(QWidget):
         text = (f"cell ({i}, {j}): window rows {top}–{top + h - 1}, columns {left}–{left + w - 1}; top classes "
                 + ", ".join(f"{k}: {scores[k]:.3g}" for k in best))
         if self.diffs is not None and np.isfinite(self.diffs[i, j]):
-            text += f"; equals the original net on this crop (max difference {self.diffs[i, j]:.2g})"
+            diff = self.diffs[i, j]
+            text += (f"; equals the original net on this crop (max difference {diff:.2g})"
+                     if diff <= g.tolerance else
+                     f"; differs from the original net on this crop by up to {diff:.2g} (the network pads with zeros: see the summary)")
         self.cell_info.setText(text)
 
     def summary(self) -> str:
@@ -154,10 +157,23 @@ class FullyConvView(QWidget):
                  f"{g.scores.shape[0]} class scores; each cell sees a {g.window[0]}×{g.window[1]} window, "
                  f"{g.stride[0]} px apart (the total stride)."), ""]
         if self.diffs is not None:
-            checked = np.isfinite(self.diffs)
-            lines.append(f"Check against the original network on each crop: {int(checked.sum())} of {gh * gw} "
-                         f"cells, max difference {np.nanmax(self.diffs) if checked.any() else float('nan'):.2g}")
-            lines.append("")
+            lines += [*self.check_lines(), ""]
         original = [f"  {layer.name}: {layer.type} {layer.label}" for layer in g.design.layers]
         converted = [f"  {layer.name}: {layer.type} {layer.label}" for layer in g.converted.layers]
         return "\n".join([*lines, "Original:", *original, "", "Fully convolutional:", *converted])
+
+    def check_lines(self) -> list[str]:
+        """The per-cell check against the crops, and why cells differ when the network pads."""
+        g, checked = self.grid, np.isfinite(self.diffs)
+        gh, gw = g.scores.shape[1:]
+        worst = float(np.nanmax(self.diffs)) if checked.any() else float("nan")
+        lines = [f"Check against the original network on each crop: {int(checked.sum())} of {gh * gw} cells, "
+                 f"max difference {worst:.2g}"]
+        if not worst > g.tolerance:
+            return [*lines, "Every checked cell equals the original network on its crop."]
+        padded = g.padded
+        names = ", ".join(padded[:4]) + (f" and {len(padded) - 4} more" if len(padded) > 4 else "")
+        why = (f"{names} pad with zeros: on a crop they see zeros at its border, inside the larger image the "
+               "real neighbouring pixels, so the scores differ (without padding they would be equal)."
+               if padded else "No layer pads, so this is unexpected: please report it.")
+        return [*lines, f"Cells differ from their crops by more than rounding ({g.tolerance:.1g}). {why}"]

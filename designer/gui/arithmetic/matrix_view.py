@@ -12,9 +12,18 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 from ...backend.conv_matrix import ConvMatrixError, layer_matrix, refusal
 from ..style import font
 from .model import ArithmeticModel
-from .paint import CURRENT, WINDOW, diverging, to_qimage
+from .paint import CURRENT, WINDOW, diverging, outline, to_qimage, write_values
 
 MAX_SHOWN_ENTRIES = 4_000_000  # a bigger C is not drawn (the toy input is suggested)
+ZERO = (238, 240, 243, 255)  # structural zeros: light grey, so a tiny weight (near white) still shows
+
+
+def matrix_rgba(matrix: np.ndarray) -> np.ndarray:
+    """``[rows, cols, 4]`` uint8: weights on the blue–white–red scale, exact zeros light grey (the sparsity
+    pattern of seed 002's figure stays visible even where a weight is close to 0)."""
+    rgba = diverging(matrix)
+    rgba[matrix == 0] = ZERO
+    return rgba
 
 
 class MatrixCanvas(QWidget):
@@ -55,17 +64,29 @@ class MatrixCanvas(QWidget):
         rect, (rows, cols) = self.target(), self.view.matrix.shape
         painter.drawImage(rect, self.view.image)
         row_h, col_w = rect.height() / rows, rect.width() / cols
-        band = QColor(CURRENT)
-        band.setAlpha(90)
+        if max(rows, cols) <= 64:  # square cells: the weights written in them when they fit (≥ 18 px)
+            write_values(painter, (rect.left(), rect.top()), row_h, self.view.matrix, skip=self.view.matrix == 0)
         row = self.view.current_row()
-        painter.fillRect(QRectF(rect.left(), rect.top() + row * row_h, rect.width(), max(row_h, 2.0)), band)
         painter.setPen(WINDOW.darker(120))
         for col in self.view.window_columns():
             painter.drawRect(QRectF(rect.left() + col * col_w, rect.top() + row * row_h, max(col_w, 1.5),
                                     max(row_h, 2.0)))
         painter.setPen(QColor("#9ca3af"))
         painter.drawRect(rect)
+        self._mark_row(painter, rect, row, row_h)
         painter.end()
+
+    @staticmethod
+    def _mark_row(painter: QPainter, rect: QRectF, row: int, row_h: float) -> None:
+        """The current output's row: framed when rows are tall enough (a fill would change its colours),
+        else a translucent band."""
+        if row_h >= 8:
+            band = QRectF(rect.left() - 2, rect.top() + row * row_h - 2, rect.width() + 4, row_h + 4)
+            outline(painter, band, CURRENT, 2.5)
+            return
+        band_color = QColor(CURRENT)
+        band_color.setAlpha(90)
+        painter.fillRect(QRectF(rect.left(), rect.top() + row * row_h - 1, rect.width(), row_h + 2), band_color)
 
 
 class ConvMatrixView(QWidget):
@@ -104,7 +125,7 @@ class ConvMatrixView(QWidget):
             except ConvMatrixError as exc:
                 self.info.setText(str(exc))
             else:
-                self.image = to_qimage(diverging(self.matrix))
+                self.image = to_qimage(matrix_rgba(self.matrix))
         self._on_position_change()
 
     def _on_position_change(self) -> None:

@@ -82,7 +82,7 @@ class CardItem(QGraphicsItem):
         painter.drawRoundedRect(rect, 7, 7)
         painter.fillRect(QRectF(0, 0, 10, rect.height()), accent if self.content.level not in ("error", "warning")
                          else border)
-        painter.setFont(font(min(6.0 / lod, rect.height() * 0.4), bold=True))
+        painter.setFont(font(min(5.4 / lod, rect.height() * 0.4), bold=True))
         painter.setPen(QColor("#ffffff" if self.kind == "input" else TEXT))
         shape = self.content.shape.removeprefix("→ ")
         inner = rect.adjusted(16, 0, -8, 0)

@@ -246,7 +246,7 @@ class DesignCanvas(QGraphicsView):
         if fixes:
             menu.addSeparator()
             for fix in fixes:
-                menu.addAction(f"Fix: {fix.title}", fix.apply).setObjectName("menu_quick_fix")
+                menu.addAction(f"Fix: {fix.title}", lambda f=fix: f.apply()).setObjectName("menu_quick_fix")
         layer = self.document.selected_layer
         if layer is not None and layer.type == "Branch":
             menu.addSeparator()
@@ -314,7 +314,7 @@ class DesignCanvas(QGraphicsView):
             try:
                 self.document.move(layer, slot)
             except ValueError as exc:
-                self.window().statusBar().showMessage(str(exc), 5000)
+                self.document.notice.emit(str(exc))
         elif palette:
             self.document.insert_item(palette, tuple(slot))
 

@@ -178,8 +178,19 @@ def find_recoverable(folder: Path | None = None) -> Recovered | None:
         saved_at = meta.get("time") if isinstance(meta.get("time"), (int, float)) else design_file.stat().st_mtime
         path = meta.get("path") if isinstance(meta.get("path"), str) else None
         found.append(Recovered(design, path, saved_at, (design_file, meta_file), lock))
+    _remove_orphan_locks(folder)
     newest = max(found, key=lambda r: r.saved_at, default=None)
     for other in found:
         if other is not newest:
             other.release()
     return newest
+
+
+def _remove_orphan_locks(folder: Path) -> None:
+    """Delete the lock files of dead sessions that left no design behind (saved, then crashed)."""
+    for lock_file in folder.glob("*.lock"):
+        if (folder / f"{lock_file.stem}.json").exists():
+            continue
+        lock = SessionLock(lock_file)
+        if lock.acquire():
+            lock.release(delete=True)

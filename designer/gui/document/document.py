@@ -31,10 +31,11 @@ def follow_out_channels(layer: Layer, changes: dict) -> dict:
 
 class DesignDocument(QObject):
     """The design being edited. Signals: ``changed`` (design or analysis), ``selection_changed``,
-    ``path_changed``, ``modified_changed(bool)``."""
+    ``path_changed``, ``modified_changed(bool)``, ``notice(text)`` (panels report refused edits here)."""
 
     changed = Signal()
     selection_changed = Signal()
+    notice = Signal(str)  # a one-line message for the status bar (an edit that could not be made)
     path_changed = Signal()
     modified_changed = Signal(bool)
 

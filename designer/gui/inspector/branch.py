@@ -78,4 +78,4 @@ class BranchEditor(QGroupBox):
         try:
             self.document.remove_branch(name, index)
         except ValueError as exc:
-            self.window().statusBar().showMessage(f"Cannot remove branch: {exc}", 5000)
+            self.document.notice.emit(f"Cannot remove branch: {exc}")

@@ -37,7 +37,7 @@ class ValueSection(QGroupBox):
 def breakable(text: str) -> str:
     """Allow line breaks after the operators of a long formula (``256·56·56·(256/1)·3·3``), so a narrow
     inspector wraps it instead of growing wider than its dock."""
-    for op in ("·", "/", "×", "→"):
+    for op in ("·", "/"):
         text = text.replace(op, op + "\u200b")
     return text
 

@@ -145,20 +145,22 @@ class LayerInspector(QWidget):
             self.coverage_requested.emit(layer)
 
     def _on_name_change(self) -> None:
+        self.rename_to(self.name_edit.text().strip())
+
+    def rename_to(self, new: str) -> None:
+        """Rename the selected layer (undoably); a name that could not be saved is refused with one line."""
         current = self.document.selected
-        new = self.name_edit.text().strip()
         if current is None or new == current:
             return
         problem = name_problem(new)
-        if problem:
-            self.name_edit.setText(current)
-            self.rename_refused.emit(f"Cannot rename {current}: {problem}")
-            return
-        try:
-            self.document.rename(current, new)
-        except ValueError as exc:
-            self.name_edit.setText(current)
-            self.rename_refused.emit(f"Cannot rename {current}: {exc}")
+        if problem is None:
+            try:
+                self.document.rename(current, new)
+                return
+            except ValueError as exc:
+                problem = str(exc)
+        self.name_edit.setText(current)
+        self.rename_refused.emit(f"Cannot rename {current}: {problem}")
 
 
 class InspectorPanel(QScrollArea):

@@ -11,12 +11,12 @@ they were computed for (``RunKey``); one that arrives for anything else is dropp
 from __future__ import annotations
 
 import dataclasses
-import inspect
+import threading
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QElapsedTimer, QObject, QThread, QTimer, Signal
 
-from ...backend import Cancelled, Runner, load_weights, save_weights
+from ...backend import Cancelled, Runner, images, load_weights, save_weights
 from ...backend.gradients import effective_rf
 from ...backend.limits import run_memory_refusal
 from ...backend.runner import RunError
@@ -27,6 +27,8 @@ from .image_source import InputImage, prepare_input
 from .jobs import CoverageResult, ErfResult, Job, Lane, RunKey, RunResult
 
 AUTO_RUN_DELAY_MS = 150
+HEAD_LAYERS = 2  # the first run shows these top-level layers' maps first, then runs the rest
+HEAD_PAINT_S = 1.0  # how long the worker waits for the window to show them
 
 
 def runnable_prefix(design: Design, document: DesignDocument) -> tuple[Design, dict[str, str]]:
@@ -53,6 +55,7 @@ class RunController(QObject):
     message = Signal(str)
     failed = Signal(str)
     _progress = Signal(int, int, str)
+    _partial = Signal(object)
 
     def __init__(self, document: DesignDocument, image: InputImage, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -68,12 +71,14 @@ class RunController(QObject):
         self.blocked = ""  # why the current design cannot run at all (memory guard), "" when it can
         self._runner: Runner | None = None  # touched by jobs only (worker thread)
         self._ran: RunKey | None = None
+        self._head_shown = threading.Event()
         self.lane = Lane("cnn-designer-run", ("weights", "run", "erf"), self)
-        self.trace_lane = Lane("cnn-designer-trace", ("coverage",), self)
+        self.trace_lane = Lane("cnn-designer-trace", ("image", "coverage"), self)
         for lane in (self.lane, self.trace_lane):
             lane.finished.connect(self._on_job_done)
             lane.state_changed.connect(self.state_changed)
         self._progress.connect(self.progress)
+        self._partial.connect(self._on_partial_result)
         self._auto_timer = QTimer(self, singleShot=True, interval=AUTO_RUN_DELAY_MS)
         self._auto_timer.timeout.connect(self._on_auto_run_timeout)
         document.changed.connect(self._on_document_change)
@@ -132,7 +137,9 @@ class RunController(QObject):
             return
         ran, not_run = runnable_prefix(design, self.document)
         if not ran.layers:
-            self._fail(f"The design cannot run: fix {self.document.first_error} first")
+            error = self.document.first_error
+            self._fail("Nothing to run yet: add a layer" if error is None else
+                       f"The design cannot run: fix {'the input' if error == 'input' else error} first")
             return
         key = self.current_key()
         if not self.busy and key.matches(self._ran):
@@ -170,29 +177,36 @@ class RunController(QObject):
             return
 
         def compute() -> ErfResult | None:
-            if not result.key.matches(self.result.key if self.result else None):
-                return None  # a newer run replaced the one this ERF was asked for
+            latest = self.result  # the run that finished last (the first run's head may have grown since)
+            if latest is None or not result.key.matches(latest.key) or layer not in latest.outputs:
+                return None  # a run of another design, image or weights replaced the one this was asked for
             if uniform:
-                erf = effective_rf(result.ran, None, layer, unit, True, channel)
+                erf = effective_rf(latest.ran, None, layer, unit, True, channel)
             else:
-                erf = effective_rf(self._runner_for(result.ran), result.x, layer, unit, False, channel)
-            return ErfResult(result.key, layer, channel, uniform, erf)
+                erf = effective_rf(self._runner_for(latest.ran), latest.x, layer, unit, False, channel)
+            return ErfResult(latest.key, layer, channel, uniform, erf)
         self.lane.submit(Job("erf", compute, self._on_erf_done, "Effective receptive field"))
 
     def request_coverage(self, layer: str) -> None:
         """Trace the dilation coverage of ``layer``'s centre unit on the trace lane."""
         design, report = self.document.design, self.document.analysis
-        cancel = self.trace_lane.cancel
 
-        def compute() -> CoverageResult:
-            kwargs = {"cancel": cancel.is_set} if "cancel" in inspect.signature(coverage_map).parameters else {}
+        def compute() -> CoverageResult:  # the core traces on the RF's support: bounded by the RF, not the image
             try:
-                return CoverageResult(design, layer, coverage_map(design, layer, report=report, **kwargs))
+                return CoverageResult(design, layer, coverage_map(design, layer, report=report))
             except (ValueError, KeyError) as exc:  # LayerError is a ValueError
                 return CoverageResult(design, layer, None, f"Cannot trace {layer}: {exc}")
         self.trace_lane.submit(Job("coverage", compute, self._on_coverage_done, "Coverage"), cancel_current=True)
 
+    def open_image(self, path: str) -> None:
+        """Read an image file on the trace lane (a large photo takes a while to decode); the input changes
+        when it is read, an unreadable file is reported in one line and the old image stays."""
+        def done(rgb: np.ndarray) -> None:
+            self.image.set_file(rgb, path)
+        self.trace_lane.submit(Job("image", lambda: images.read_rgb(path), done, "Opening the image"))
+
     def cancel_coverage(self) -> None:
+        """Drop the pending or running trace: its answer is never shown."""
         self.trace_lane.drop("coverage")
 
     @property
@@ -229,6 +243,8 @@ class RunController(QObject):
         def progress(i: int, n: int, name: str) -> None:
             started.append(name)
             self._progress.emit(i, n, name)
+        head_timings = self._run_head(key, ran, x, display) if self._runner is None and len(ran.layers) > HEAD_LAYERS \
+            else {}
         runner = self._runner_for(ran)
         try:
             outputs = runner.run(x, progress=progress, cancel=self.lane.cancel.is_set)
@@ -239,8 +255,20 @@ class RunController(QObject):
             outputs = runner.run(x, cancel=self.lane.cancel.is_set) if ran.layers else {}
         sparsity = {name: float(np.count_nonzero(out == 0)) / max(out.size, 1) for name, out in outputs.items()}
         rows = {row.name: row for row in analyze(key.design).rows}
-        return RunResult(key, ran, x, display, outputs, list(runner.last_computed), dict(runner.last_timings),
-                         sparsity, rows, not_run)
+        timings = {**head_timings, **runner.last_timings}
+        return RunResult(key, ran, x, display, outputs, list(timings), timings, sparsity, rows, not_run)
+
+    def _run_head(self, key: RunKey, ran: Design, x: np.ndarray, display: np.ndarray) -> dict[str, float]:
+        """First impression: run the first layers alone (only their weights are made) and hand their maps
+        to the window at once; the full run that follows reuses them. Returns their timings."""
+        head = dataclasses.replace(ran, layers=ran.layers[:HEAD_LAYERS])
+        runner = self._runner_for(head)
+        outputs = runner.run(x, cancel=self.lane.cancel.is_set)
+        self._head_shown.clear()
+        self._partial.emit(RunResult(key, head, x, display, outputs, list(outputs), dict(runner.last_timings),
+                                     {}, {}, {}))
+        self._head_shown.wait(HEAD_PAINT_S)  # let the window paint them before the heavy rest holds the GIL
+        return dict(runner.last_timings)
 
     @staticmethod
     def _cut_at(design: Design, layer: str, error: str) -> tuple[Design, dict[str, str]]:
@@ -258,6 +286,8 @@ class RunController(QObject):
                 self.message.emit(f"Run cancelled; {error}".replace("cancelled before", "stopped before"))
         elif isinstance(error, MemoryError):
             self._fail(f"{job.label or job.kind} failed: not enough memory for this design")
+        elif isinstance(error, images.ImageError):
+            self._fail(str(error))
         elif error is not None:
             self._fail(f"{job.label or job.kind} failed: {error}")
         else:
@@ -275,12 +305,20 @@ class RunController(QObject):
         n = len(result.computed)
         text = f"Ran {n} of {len(result.outputs)} layers in {total:.0f} ms"
         if n != len(result.outputs):
-            text += " (the rest reused from the last run)"
+            text += f" ({len(result.outputs) - n} reused)"
         if result.not_run:
-            text += f"; {len(result.not_run)} not run: {next(iter(result.not_run.values()))}"
+            reason = next(iter(result.not_run.values())).removeprefix("not run: ")
+            text += f"; {len(result.not_run)} not run ({reason})"
         self.message.emit(text)
         self.result_changed.emit()
         self.erf_changed.emit()
+
+    def _on_partial_result(self, result: RunResult) -> None:
+        """The first layers' maps while the rest of the first run goes on (shown only if still current)."""
+        if result.key.matches(self.current_key()) and self.running:
+            self.result = result
+            self.result_changed.emit()
+        QTimer.singleShot(30, self._head_shown.set)  # after the views have painted
 
     def _on_erf_done(self, erf: ErfResult | None) -> None:
         if erf is None or self.result is None or not erf.key.matches(self.result.key) or self.stale:

@@ -9,7 +9,6 @@ into the ``UnitProbe`` so the input panel can draw its receptive field.
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
@@ -74,6 +73,15 @@ class FeatureMapView(QWidget):
         self.banner.setStyleSheet("background:#fff3d6; color:#8a5a00; padding:3px 6px; border-radius:4px")
         self.banner.setWordWrap(True)
         layout.addWidget(self.banner)
+        layout.addWidget(self._make_stack(), 1)
+        self.readout = QLabel(" ")
+        self.readout.setObjectName("mapReadout")
+        layout.addWidget(self.readout)
+        self._connect(controller, document, probe)
+        self.refresh()
+
+    def _make_stack(self) -> QStackedWidget:
+        """Empty text | grid of maps | one enlarged channel | bars of a vector."""
         self.stack = QStackedWidget()
         self.empty = QLabel()
         self.empty.setObjectName("mapsEmpty")
@@ -85,10 +93,9 @@ class FeatureMapView(QWidget):
         self.vector = VectorView()
         for widget in (self.empty, self.grid, self.channel_view, self.vector):
             self.stack.addWidget(widget)
-        layout.addWidget(self.stack, 1)
-        self.readout = QLabel(" ")
-        self.readout.setObjectName("mapReadout")
-        layout.addWidget(self.readout)
+        return self.stack
+
+    def _connect(self, controller: RunController, document: DesignDocument, probe: UnitProbe) -> None:
         self.grid.hovered.connect(self._on_grid_hover)
         self.grid.clicked.connect(self._on_grid_click)
         self.channel_view.hovered.connect(self._on_detail_hover)
@@ -100,7 +107,6 @@ class FeatureMapView(QWidget):
         controller.state_changed.connect(self._on_state_change)
         document.selection_changed.connect(self.refresh)
         probe.pinned_changed.connect(self._on_pinned_change)
-        self.refresh()
 
     def _controls(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -145,6 +151,7 @@ class FeatureMapView(QWidget):
         self._on_state_change()
         for combo in (self.scale, self.cmap):  # colour settings mean nothing for a 1-D output's bars
             combo.setVisible(out is not None and out.ndim != 1)
+        self.export_button.setVisible(out is not None)
         if out is None:
             self._show_empty()
         elif out.ndim == 1:

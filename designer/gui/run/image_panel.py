@@ -3,6 +3,8 @@ field of the unit under the mouse, and next to it that unit's effective receptiv
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
@@ -20,7 +22,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...backend.images import ImageError
 from .image_source import FIT_MODES
 from .rf_overlay import BOX_COLOR, RFOverlay, Unit, UnitProbe, _pen, describe_box, rf_box
 from .controller import RunController
@@ -81,6 +82,24 @@ class ImagePanel(QWidget):
         self.preprocess.setStyleSheet("font-size: 8pt")
         self.preprocess.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Maximum)
         layout.addWidget(self.preprocess)
+        layout.addWidget(self._make_graphics(), 1)
+        layout.addLayout(self._erf_controls())
+        self.unit_text = QLabel(UNIT_HINT)
+        self.unit_text.setObjectName("unitText")
+        self.unit_text.setWordWrap(True)
+        layout.addWidget(self.unit_text)
+        self._grey: np.ndarray | None = None
+        self.image.changed.connect(self._on_image_change)
+        controller.document.changed.connect(self._on_document_change)
+        controller.result_changed.connect(self._on_result_change)
+        controller.erf_changed.connect(self._on_erf_change)
+        probe.changed.connect(self._on_probe_change)
+        probe.pinned_changed.connect(self._on_pinned_change)
+        self._on_image_change()
+        self._on_erf_change()
+
+    def _make_graphics(self) -> pg.GraphicsLayoutWidget:
+        """The input with the RF box, and the ERF (inferno, √-scaled) over the dimmed input with its 95% circle."""
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("w")
         self.input_label, self.input_vb, self.input_item = image_view_box("Input (what the network sees)")
@@ -97,27 +116,10 @@ class ImagePanel(QWidget):
         self.erf_circle.setPen(_pen("#4fc3f7", 2))
         self.erf_circle.setZValue(20)
         self.erf_vb.addItem(self.erf_circle, ignoreBounds=True)
-        layout.addWidget(self.graphics, 1)
-        layout.addLayout(self._erf_controls())
-        self.unit_text = QLabel(UNIT_HINT)
-        self.unit_text.setObjectName("unitText")
-        self.unit_text.setWordWrap(True)
-        layout.addWidget(self.unit_text)
-        self._grey: np.ndarray | None = None
-        self.image.changed.connect(self._on_image_change)
-        controller.document.changed.connect(self._on_document_change)
-        controller.result_changed.connect(self._on_result_change)
-        controller.erf_changed.connect(self._on_erf_change)
-        probe.changed.connect(self._on_probe_change)
-        probe.pinned_changed.connect(self._on_pinned_change)
-        self._on_image_change()
-        self._on_erf_change()
+        return self.graphics
 
     def _header(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        self.name = QLabel()
-        self.name.setObjectName("imageName")
-        self.name.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.open_button = QPushButton("Open…")
         self.open_button.setToolTip("Open a PNG, JPEG or BMP image (or drop one on the window)")
         self.open_button.clicked.connect(self.open_requested)
@@ -129,9 +131,10 @@ class ImagePanel(QWidget):
         for key, text in FIT_MODES.items():
             self.mode.addItem(text, key)
         self.mode.currentIndexChanged.connect(self._on_mode_change)
-        row.addWidget(self.name, 1)
+        row.addWidget(QLabel("Fit:"))
         for widget in (self.mode, self.open_button, self.sample_button):
             row.addWidget(widget)
+        row.addStretch(1)
         return row
 
     def _erf_controls(self) -> QHBoxLayout:
@@ -178,11 +181,10 @@ class ImagePanel(QWidget):
             self._grey = 0.25 + 0.5 * (shown.mean(axis=2) if shown.ndim == 3 else shown)
         self.input_vb.setRange(xRange=(0, spec.width), yRange=(0, spec.height), padding=0.02)
         self.erf_vb.setRange(xRange=(0, spec.width), yRange=(0, spec.height), padding=0.02)
-        self.name.setText(f"<b>{self.image.name}</b>")
         describe = self.image.describe(spec)
         if shown is None:
             describe += " · too large to preview here; a run prepares it in the background"
-        self.preprocess.setText(describe)
+        self.preprocess.setText(f"<b>{html.escape(self.image.name)}</b>: {html.escape(describe)}")
         self.preprocess.setToolTip(describe.replace(" · ", "\n"))
         self.mode.blockSignals(True)
         self.mode.setCurrentIndex(list(FIT_MODES).index(self.image.mode))
@@ -210,13 +212,9 @@ class ImagePanel(QWidget):
     def _on_mode_change(self, index: int) -> None:
         self.image.set_mode(self.mode.itemData(index))
 
-    def open_path(self, path: str) -> bool:
-        try:
-            self.image.open(path)
-        except ImageError as exc:
-            self.controller.message.emit(str(exc))
-            return False
-        return True
+    def open_path(self, path: str) -> None:
+        """Read ``path`` in the background; the panel follows when the image changes."""
+        self.controller.open_image(path)
 
     # --- receptive fields ----------------------------------------------------------------------------
     def box_for(self, unit: Unit | None):

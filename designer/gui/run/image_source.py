@@ -72,7 +72,11 @@ class InputImage(QObject):
 
     def open(self, path: str) -> None:
         """Load an image file; raises ``ImageError`` (one line naming the file) and keeps the old one."""
-        self._set(images.read_rgb(path), Path(path).name, path)
+        self.set_file(images.read_rgb(path), path)
+
+    def set_file(self, rgb: np.ndarray, path: str) -> None:
+        """Use ``rgb [3, H, W]`` read from ``path`` (the run controller reads files on its worker)."""
+        self._set(rgb, Path(path).name, path)
 
     def set_mode(self, mode: str) -> None:
         if mode not in FIT_MODES:

@@ -67,7 +67,7 @@ def install(w: MainWindow) -> None:
     w.coverage = CoverageView(w.document, w.run)
     w.progress = RunProgress(w.run)
     w.workspaces.add("run", "R&un", w.maps, arrange_run)
-    w.add_dock("layers", "Layers", w.layers, Area.LeftDockWidgetArea, ("run",))
+    w.add_dock("layers", "Network", w.layers, Area.LeftDockWidgetArea, ("run",))
     w.add_dock("input", "Input and receptive field", w.input_panel, Area.RightDockWidgetArea, ("run",))
     w.add_dock("profile", "Profile", w.profile, Area.BottomDockWidgetArea, ("run",))
     w.add_dock("coverage", "Dilation coverage", w.coverage, Area.BottomDockWidgetArea, ("design", "run"))

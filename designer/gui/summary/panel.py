@@ -39,6 +39,16 @@ class SummaryPanel(QWidget):
             controller.result_changed.connect(lambda: self.model.set_timings(controller.timings))
         self.proxy = SummaryProxy(self.model)
         self.table = self._make_table()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addLayout(self._controls(document))
+        layout.addWidget(self.table)
+        self.table.selectionModel().currentRowChanged.connect(self._on_row_change)
+        document.selection_changed.connect(self._on_selection_change)
+        document.changed.connect(self._on_selection_change)
+
+    def _controls(self, document: DesignDocument) -> QHBoxLayout:
+        """Batch size, dtype and optimizer (the document's memory settings) and the MACs note."""
         self.batch = QSpinBox()
         self.batch.setObjectName("batchSize")
         self.batch.setRange(1, 65536)
@@ -61,16 +71,10 @@ class SummaryPanel(QWidget):
         note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         controls.addStretch(1)
         controls.addWidget(note)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
-        layout.addLayout(controls)
-        layout.addWidget(self.table)
         self.batch.valueChanged.connect(self._on_batch_change)
         self.dtype.currentTextChanged.connect(self._on_dtype_change)
         self.optimizer.currentTextChanged.connect(self._on_optimizer_change)
-        self.table.selectionModel().currentRowChanged.connect(self._on_row_change)
-        document.selection_changed.connect(self._on_selection_change)
-        document.changed.connect(self._on_selection_change)
+        return controls
 
     def _make_table(self) -> QTableView:
         table = QTableView()

@@ -16,6 +16,8 @@ Adding a panel or an action from a new package (``designer/gui/memory/`` …)::
 ``window.dock(name)`` finds a dock, ``window.registry[name]`` an action, ``window.show_dock(name)``
 raises one; menus are ``file edit view run image weights help`` with the sections listed in
 ``actions.MENUS``. A plugin's dock joins the workspaces it names; its default place is ``area``.
+``window.workspaces.add(name, title, central_widget, arrange)`` adds a workspace (a toolbar tab and
+Ctrl+<n>); a panel reports a refused edit with ``document.notice.emit(text)`` (shown in the status bar).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from ..document.document import DesignDocument
 from ..document.edits import EditOps
 from ..document.files import FileController
 from ..inspector.panel import InspectorPanel
+from ..arithmetic import plugin as arithmetic_plugin
 from ..palette.palette import LayerPalette
 from ..run import plugin as run_plugin
 from ..run.controller import RunController
@@ -51,7 +54,7 @@ from .workspaces import Workspaces
 APP_NAME = "CNN Designer"
 Area = Qt.DockWidgetArea
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")"
-PLUGINS: tuple[Callable[[MainWindow], None], ...] = (run_plugin.install,)
+PLUGINS: tuple[Callable[[MainWindow], None], ...] = (run_plugin.install, arithmetic_plugin.install)
 DOCK_FEATURES = (QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable
                  | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
 PREFERRED_SIZE = (1600, 1000)
@@ -99,6 +102,7 @@ class MainWindow(QMainWindow):
         self.prompts = Prompts(self)
         self.files = FileController(self.document, self.prompts, self.settings)
         self.files.failed.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.document.notice.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.edit_ops = EditOps(self.document)
         self.image = InputImage(self, self.settings)
         self.run = RunController(self.document, self.image, self)
@@ -253,8 +257,9 @@ class MainWindow(QMainWindow):
     def open_image(self, path: str | None = None) -> None:
         if path is None:
             path, _ = QFileDialog.getOpenFileName(self, "Open image", "", IMAGE_FILTER)
-        if path and self.input_panel.open_path(path):
-            self.statusBar().showMessage(f"Input image: {path}", 4000)
+        if path:
+            self.statusBar().showMessage(f"Opening {path}…", 4000)
+            self.run.open_image(path)
 
     def reseed(self, seed: int | None = None) -> None:
         if seed is None:

@@ -9,7 +9,13 @@ Two reductions repeat until one edge ``input → output`` is left, whose items a
   edge carrying a ``Branch`` whose branches are the edges' item lists (an empty list is the
   identity shortcut), nested as deep as the model.
 
-A graph where neither applies is not series-parallel; the error names the merge node that is stuck.
+* **regroup** (only when neither applies): a merge whose operands come from several tensors, some
+  from one tensor ``v``, first merges those (a contiguous run of them for ``Concat``; any of them for
+  ``Add``/``Mul``, which commute) into one operand from ``v`` carrying their ``Branch``: concatenation,
+  sums and products are associative, so ``cat(up(d), a, x)`` with ``a`` computed from ``x`` is
+  ``cat(cat(up(d), a), x)`` (a U-Net skip concatenating maps of two levels).
+
+A graph where none applies is not series-parallel; the error names the merge node that is stuck.
 """
 
 from __future__ import annotations
@@ -115,8 +121,26 @@ class _Reducer:
         self.edges = [e for e in self.edges if id(e) not in removed]
         return bool(removed)
 
+    def _regroup(self) -> bool:
+        """Operands of a stuck merge that come from one tensor become one operand carrying their Branch
+        (a contiguous run for concat, any for add/mul); the merge keeps its other operands."""
+        into: dict[str, list[_Edge]] = {}
+        for e in self.edges:
+            if e.dst in self.pending:
+                into.setdefault(e.dst, []).append(e)
+        grouped: list[list[_Edge]] = []
+        for vertex, ins in into.items():
+            runs = _operand_groups(self.pending[vertex].merge, sorted(ins, key=lambda e: e.pos))
+            grouped += [run for run in runs if len(run) > 1 and len(runs) > 1]
+        for run in grouped:
+            unit = self.pending[run[0].dst]
+            item = BranchItem(unit.node, unit.merge, [e.items for e in run])
+            self.edges = [e for e in self.edges if all(e is not r for r in run)]
+            self.edges.append(_Edge(run[0].src, run[0].dst, [item], run[0].pos))
+        return bool(grouped)
+
     def reduce(self) -> list:
-        while self._series() or self._parallel():
+        while self._series() or self._parallel() or self._regroup():
             pass
         if len(self.edges) == 1 and (self.edges[0].src, self.edges[0].dst) == (self.source, self.sink):
             return self.edges[0].items
@@ -134,6 +158,20 @@ class _Reducer:
         forks = sorted({e.src for e in self.edges if sum(f.src == e.src for f in self.edges) > 1})
         fork = (forks or ["?"])[0]
         return f"the graph is not series-parallel: tensor '{fork}' forks into paths that never join"
+
+
+def _operand_groups(merge: str, operands: list[_Edge]) -> list[list[_Edge]]:
+    """Operand edges (in operand order) grouped by source tensor: for concat only neighbours group (channel
+    order is kept), for add/mul all edges of one source."""
+    groups: list[list[_Edge]] = []
+    for edge in operands:
+        candidates = groups[-1:] if merge == "concat" else groups
+        group = next((g for g in candidates if g[0].src == edge.src), None)
+        if group is None:
+            groups.append([edge])
+        else:
+            group.append(edge)
+    return groups
 
 
 def series_parallel(units: list[Unit], source: str, sink: str) -> list:
