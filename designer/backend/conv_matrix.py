@@ -15,8 +15,9 @@ where ``b = f(0)`` is the bias spread over the output (``bias[o]`` at every posi
   weight is the transposed layer's own ``weight [C_in, C_out/g, kh, kw]`` (read as ``[O, I/g, kh, kw]``).
   (With ``output_padding ≥ stride``, allowed when the dilation is larger, that conv has a few more outputs
   than the transposed layer has inputs: ``C`` is the transpose of the rows the input has.)
-* Other affine types (Linear, AvgPool2d, BatchNorm2d with running statistics, Upsample, Flatten, …) are probed:
-  column ``k`` is ``f(e_k) − f(0)``. Nonlinear types have no matrix; their registry entry says why.
+* Linear: ``C`` is its weight. Other affine types (AvgPool2d, BatchNorm2d with running statistics, Upsample,
+  Flatten, …) are probed: column ``k`` is ``f(e_k) − f(0)``. Nonlinear types have no matrix; their registry
+  entry says why.
 
 ``MATRIX_RULES`` maps every layer type to its rule (a test checks each registered type has one).
 Matrices beyond ``MAX_ENTRIES`` (10⁸) entries are refused before anything is allocated.
@@ -134,6 +135,13 @@ def _conv_transpose_rule(layer: Layer, in_shape, out_shape, weights):
     return m, _bias_offset(layer, out_shape, weights)
 
 
+def _linear_rule(layer: Layer, in_shape, out_shape, weights):
+    """A Linear layer is its own matrix: ``C = weight [out, in]``, offset ``bias`` (no probing)."""
+    matrix = np.ascontiguousarray(weights[f"{layer.name}.weight"], np.float32)
+    bias = weights.get(f"{layer.name}.bias")
+    return matrix, np.zeros(matrix.shape[0], np.float32) if bias is None else np.asarray(bias, np.float32)
+
+
 # --- probing for the other affine layers ---------------------------------------------------------------
 
 def _probe_rule(layer: Layer, in_shape, out_shape, weights):
@@ -193,7 +201,7 @@ _PROBE = MatrixRule(_probe_rule)
 MATRIX_RULES: dict[str, MatrixRule] = {
     "Conv2d": MatrixRule(_conv2d_rule),
     "ConvTranspose2d": MatrixRule(_conv_transpose_rule),
-    "Linear": _PROBE, "AvgPool2d": _PROBE, "AdaptiveAvgPool2d": _PROBE, "Upsample": _PROBE,
+    "Linear": MatrixRule(_linear_rule), "AvgPool2d": _PROBE, "AdaptiveAvgPool2d": _PROBE, "Upsample": _PROBE,
     "Flatten": _PROBE, "Dropout": _PROBE, "Identity": _PROBE, "ZeroPad2d": _PROBE,
     "BatchNorm2d": MatrixRule(_probe_rule, _refuse_bn), "SpatialPyramidPool2d": MatrixRule(_probe_rule, _refuse_spp),
     "MaxPool2d": _PICKS_MAX, "AdaptiveMaxPool2d": _PICKS_MAX,
@@ -224,27 +232,63 @@ def check_size(design: Design, name: str, in_shape, out_shape, limit: int = MAX_
     if n_in * n_out <= limit:
         return
     hint = suggest_input(design, name, limit)
-    where = f"e.g. {hint[0]}×{hint[1]} instead of {design.input.height}×{design.input.width}" if hint else \
-        "the design's input"
+    size = f"{design.input.height}×{design.input.width}"
+    if hint is None:
+        advice = f"no input smaller than {size} makes it fit: give the layer fewer channels or features"
+    else:
+        advice = f"use a smaller input size (e.g. {hint[0]}×{hint[1]} instead of {size}"
+        if hint[2] is not None:
+            advice += (f"; at that size layer '{hint[2]}' has an error, so try it on a copy of the design that "
+                       f"ends at '{name}'")
+        advice += ")"
     raise ConvMatrixError(
         f"layer '{name}': C would be {n_out:,} × {n_in:,} = {n_in * n_out:,} entries (out {_fmt(out_shape)}, "
-        f"in {_fmt(in_shape)}), more than {limit:,}; use a smaller input size ({where})")
+        f"in {_fmt(in_shape)}), more than {limit:,}; {advice}")
 
 
-def suggest_input(design: Design, name: str, limit: int = MAX_ENTRIES) -> tuple[int, int] | None:
-    """The largest input ``H×W`` (same aspect, shrinking by 1/√2 steps) at which the layer's ``C`` fits."""
-    h, w = design.input.height, design.input.width
-    for _ in range(40):
-        h, w = max(1, int(h / 1.4142)), max(1, int(w / 1.4142))
-        try:
-            row = analyze(design.with_input(height=h, width=w)).row(name)
-        except StopIteration:
-            return None
-        if row.input_shape and row.output_shape and np.prod(row.input_shape) * np.prod(row.output_shape) <= limit:
-            return h, w
-        if h == w == 1:
-            return None
-    return None
+def _entries_at(design: Design, name: str, h: int, w: int) -> tuple[int | None, str | None]:
+    """``(entries of the layer's C or None when its shapes are unknown, first layer with an error or None)``
+    with the design's input resized to ``h×w``."""
+    report = analyze(design.with_input(height=h, width=w))
+    error = next((i.layer for i in report.issues if i.level == "error"), None)
+    try:
+        row = report.row(name)
+    except (StopIteration, KeyError):
+        return None, error
+    if not row.input_shape or not row.output_shape:
+        return None, error
+    return int(np.prod(row.input_shape)) * int(np.prod(row.output_shape)), error
+
+
+def suggest_input(design: Design, name: str, limit: int = MAX_ENTRIES) -> tuple[int, int, str | None] | None:
+    """The largest input ``H×W`` of the design's aspect at which the layer's ``C`` has at most ``limit``
+    entries, and the first layer with an error at that size (``None`` when the design is valid there).
+
+    Shrinks by 1/√2 steps until it fits, then bisects the height between the last two steps (a layer's size
+    grows with its input). ``None`` when no size fits (a Linear's ``C`` does not depend on the input).
+    """
+    h0, w0 = design.input.height, design.input.width
+
+    def size(h: int) -> tuple[int, int]:
+        return h, max(1, round(h * w0 / h0))
+
+    def fits(h: int) -> bool:
+        entries, _ = _entries_at(design, name, *size(h))
+        return entries is not None and entries <= limit
+
+    high, low = h0, None  # high: known not to fit
+    while high > 1:
+        candidate = max(1, int(high / 1.4142))
+        if fits(candidate):
+            low = candidate
+            break
+        high = candidate
+    if low is None:
+        return None
+    while high - low > 1:  # invariant: low fits, high does not
+        mid = (low + high) // 2
+        low, high = (mid, high) if fits(mid) else (low, mid)
+    return (*size(low), _entries_at(design, name, *size(low))[1])
 
 
 def layer_matrix(layer: Layer, in_shape, out_shape, weights: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

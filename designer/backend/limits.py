@@ -14,9 +14,9 @@ RUN_MEMORY_LIMIT = 4 * 2**30  # bytes of activations one run may need before it 
 
 
 def run_memory_bytes(report: Analysis) -> int:
-    """Bytes of the input and every layer output of one run (``report`` at batch 1, float32)."""
+    """Bytes of the input, every layer output and the weights of one run (``report`` at batch 1, float32)."""
     memory = report.memory
-    return int(memory["input_bytes"] + memory["activations_bytes"])
+    return int(memory["input_bytes"] + memory["activations_bytes"] + memory["params_bytes"])
 
 
 def run_memory_refusal(design: Design, limit: int = RUN_MEMORY_LIMIT, report: Analysis | None = None) -> str | None:

@@ -107,8 +107,9 @@ class NpzArchive:
 
     def __init__(self, archive: zipfile.ZipFile) -> None:
         self._zip = archive
-        self._infos = {info.filename[:-4]: info for info in archive.infolist()
-                       if info.filename.endswith(".npy")}
+        infos = archive.infolist()  # keys as np.load names them: "a.npy" → "a", other members by their name
+        self._infos = {info.filename: info for info in infos if not info.filename.endswith(".npy")}
+        self._infos.update({info.filename[:-4]: info for info in infos if info.filename.endswith(".npy")})
 
     @property
     def keys(self) -> list[str]:

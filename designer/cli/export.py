@@ -14,7 +14,9 @@ unwritable output (one line).
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from .outputs import check_distinct_paths
 from .support import EXIT_DESIGN_ERRORS, EXIT_OK, UserError, load_design_or_fail, make_runner
 
 FORMATS = ("pytorch", "onnx")
@@ -34,6 +36,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Write the design as PyTorch code or ONNX; print the files written."""
     from designer.interop.export_checks import ExportError
 
+    weights_beside = str(Path(args.out).with_suffix(".safetensors")) if args.format == "pytorch" else None
+    check_distinct_paths({"the design": args.design, "--weights": args.weights},
+                         {"--out": args.out, "the weights beside the code": weights_beside})
     design = load_design_or_fail(args.design)
     _check_design(design, args.design)
     want_weights = args.format == "onnx" or args.weights or args.seed is not None

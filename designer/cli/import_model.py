@@ -14,6 +14,7 @@ import argparse
 import time
 
 from .analysis import parse_input_shape
+from .outputs import check_distinct_paths
 from .support import EXIT_OK, UserError
 
 
@@ -23,6 +24,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from designer.interop.onnx_import import OnnxImportError, import_onnx
     from designer.interop.weight_files import WeightFileError, write_weight_file
 
+    check_distinct_paths({"the model": args.model}, {"--out": args.out, "--out-weights": args.out_weights})
     if not str(args.out_weights).lower().endswith((".npz", ".safetensors")):
         raise UserError(f"{args.out_weights}: --out-weights must end in .npz or .safetensors")
     start = time.perf_counter()

@@ -116,8 +116,9 @@ def _save_weights(path: str, weights: Mapping[str, np.ndarray]) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a design on an image; save every layer's output (and optionally contact sheets)."""
-    check_distinct_paths({"the design": args.design, "--image": args.image, "--input-npy": args.input_npy,
-                          "--weights": args.weights}, {"--out": args.out, "--save-weights": args.save_weights})
+    inputs = {"the design": args.design, "--image": args.image, "--input-npy": args.input_npy,
+              "--weights": args.weights}
+    check_distinct_paths(inputs, {"--out": args.out, "--save-weights": args.save_weights})
     design, x = _input_array(args, load_design_or_fail(args.design))
     runner = make_runner(args, design)
     with run_errors(args.design):
@@ -126,22 +127,26 @@ def cmd_run(args: argparse.Namespace) -> int:
         _save_weights(args.save_weights, runner.weights)
     key = save_maps(args.out, x, outputs)
     if args.png:
-        _write_sheets(Path(args.png), outputs)
+        _write_sheets(Path(args.png), outputs, inputs)
     note = f" (the input as '{key}': a layer is named 'input')" if key != "input" else ""
     print(f"ran {len(outputs)} layers of '{design.name}' on {'×'.join(map(str, x.shape))}; wrote {args.out}{note}")
     return EXIT_OK
 
 
-def _write_sheets(folder: Path, outputs: dict[str, np.ndarray]) -> None:
-    """One contact sheet per layer, ``NNN_<name>.png`` (the name made safe for a file name)."""
+def _write_sheets(folder: Path, outputs: dict[str, np.ndarray], inputs: Mapping[str, str | None]) -> None:
+    """One contact sheet per layer, ``NNN_<name>.png`` (the name made safe for a file name); none of them may
+    be an input file (``--image DIR/000_conv1.png --png DIR``)."""
     from designer.backend.images import contact_sheet
 
+    paths = [folder / f"{i:03d}_{safe_file_name(name)}.png" for i, name in enumerate(outputs)]
+    for path in paths:
+        check_distinct_paths(inputs, {"--png": str(path)})
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"{folder}: cannot create the folder: {exc.strerror or exc}") from None
-    for i, (name, out) in enumerate(outputs.items()):
-        write_png(folder / f"{i:03d}_{safe_file_name(name)}.png", contact_sheet(out))
+    for path, out in zip(paths, outputs.values()):
+        write_png(path, contact_sheet(out))
 
 
 def cmd_fully_conv(args: argparse.Namespace) -> int:

@@ -94,6 +94,8 @@ def make_runner(args: argparse.Namespace, design: Design):
         text = str(exc)
         raise UserError(text if weights_path and text.startswith(str(weights_path)) else f"{args.design}: {text}") \
             from None
+    except MemoryError:
+        raise UserError(f"{args.design}: not enough memory for this design's weights") from None
 
 
 WEIGHTS_HELP = ("weights: .npz, .safetensors or a PyTorch .pt/.pth state_dict (read without torch; keys as in the "

@@ -197,6 +197,8 @@ CONV2D = register(LayerSpec(
     advice=_conv_advice, label=_conv_label, traits=frozenset({WEIGHTED}),
     params_text=_conv_params_text, macs_text=_conv_macs_text,
     default_params={"out_channels": 64, "kernel_size": 3, "padding": 1}, saves=("input",),
+    fit_defaults=lambda params, s: ({**params, "out_channels": max(s[0], 16) if s[0] > 3 else 64}
+                                    if s and len(s) == 3 else params),
 ))
 
 

@@ -182,6 +182,14 @@ def _group_norm_check(in_shape: Shape, hp: HP) -> Shape:
     return in_shape
 
 
+def _group_norm_fit(params: dict, in_shape: Shape | None) -> dict:
+    """The largest group count up to the default that divides the arriving channels (32 groups on 48 → 24)."""
+    if not in_shape or in_shape[0] % params["num_groups"] == 0:
+        return params
+    c = in_shape[0]
+    return {**params, "num_groups": max(d for d in range(1, min(c, params["num_groups"]) + 1) if c % d == 0)}
+
+
 register(LayerSpec(
     type="GroupNorm", family="Normalization",
     doc="y = (x − mean)/sqrt(var + eps)·γ + β with mean and variance over each group of C/G channels and all "
@@ -195,7 +203,7 @@ register(LayerSpec(
     traits=frozenset({UNIFORM_IDENTITY, TRANSPARENT}),
     params_text=lambda s, hp: f"2·{s[0]}" if hp["affine"] else "0 (affine off)",
     cancels_bias=lambda s, hp: hp["num_groups"] == s[0],  # one channel per group: its mean removes the bias
-    default_params={"num_groups": 32}, saves=("input", "stats"),
+    default_params={"num_groups": 32}, saves=("input", "stats"), fit_defaults=_group_norm_fit,
     label=lambda hp: f"G={hp['num_groups']}",
 ))
 

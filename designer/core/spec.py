@@ -121,6 +121,10 @@ class LayerSpec:
     """The MAC count with the numbers filled in, e.g. ``128·56·56·(64/1)·3·3``."""
     default_params: dict[str, Any] = field(default_factory=dict)
     """Hyperparameters a new layer starts with (the palette), beyond the spec defaults."""
+    fit_defaults: Callable[[dict[str, Any], Shape | None], dict[str, Any]] = field(
+        default=lambda params, in_shape: params)
+    """``default_params`` adapted to the tensor arriving where the layer is inserted (``None``: unknown), e.g. a
+    Conv2d's channels or GroupNorm's groups dividing C; see :meth:`starting_params`."""
     cancels_bias: Callable[[Shape, HP], bool] = field(default=lambda in_shape, hp: False)
     """Whether a per-channel bias added right before this layer is removed by it (BatchNorm)."""
     saves: tuple[str, ...] | Callable[[HP], tuple[str, ...]] = ()
@@ -149,6 +153,10 @@ class LayerSpec:
             else:
                 trainable += numel(tensor.shape)
         return trainable, buffers
+
+    def starting_params(self, in_shape: Shape | None = None) -> dict[str, Any]:
+        """The hyperparameters a new layer inserted before a tensor of ``in_shape`` starts with."""
+        return self.fit_defaults(dict(self.default_params), in_shape)
 
     def param(self, name: str) -> ParamSpec:
         return next(p for p in self.params if p.name == name)

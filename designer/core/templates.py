@@ -18,17 +18,9 @@ Shape = tuple[int, ...] | None
 
 def default_layer(type_name: str, in_shape: Shape = None) -> Layer:
     """A new layer of ``type_name`` that works in most places (names are fixed on insertion)."""
-    params = dict(get_spec(type_name).default_params)
-    if type_name == "Conv2d" and in_shape and len(in_shape) == 3:
-        params["out_channels"] = max(in_shape[0], 16) if in_shape[0] > 3 else 64
-    if type_name == "GroupNorm" and in_shape and in_shape[0] % params.get("num_groups", 1):
-        params["num_groups"] = _largest_divisor(in_shape[0], params["num_groups"])
+    params = get_spec(type_name).starting_params(in_shape)
     branches = ((), ()) if type_name == "Branch" else ()
     return Layer(type_name, "", params, branches)
-
-
-def _largest_divisor(n: int, at_most: int) -> int:
-    return max(d for d in range(1, min(n, at_most) + 1) if n % d == 0)
 
 
 def _channels(in_shape: Shape, fallback: int = 64) -> int:

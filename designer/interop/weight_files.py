@@ -23,6 +23,7 @@ no layer takes refused (:func:`check_no_extras`).
 
 from __future__ import annotations
 
+import _compat_pickle
 import collections
 import io
 import json
@@ -151,6 +152,11 @@ class _TensorUnpickler(pickle.Unpickler):
         self._storages: dict[str, np.ndarray] = {}
 
     def find_class(self, module: str, name: str) -> Any:
+        """Only ``ALLOWED_GLOBALS``. Python 2 names (``torch.save`` writes protocol 2: ``__builtin__.exec``,
+        ``commands.Popen``) are read as Python 3's, as ``pickle`` does, so a refusal names what would have
+        been called (``builtins.exec``, ``subprocess.Popen``)."""
+        module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         key = (module, name)
         if key not in ALLOWED_GLOBALS:
             raise UnsafeCheckpointError(
@@ -316,7 +322,9 @@ def read_weight_file(path: str | Path) -> Weights:
     try:
         kind = detect_format(path)
         if kind == "pickle":
-            raise ValueError("a legacy (pre-1.6, non-zip) torch.save file; re-save it with a current PyTorch")
+            raise UnsafeCheckpointError(path, "refused: a bare pickle (pickle.dump, or torch.save before 1.6) is "
+                                        "never unpickled, as it could run code; re-save the state_dict with "
+                                        "a current torch.save or as .safetensors")
         weights = _read_zip(path) if kind == "zip" else _read_safetensors(path)
     except UnsafeCheckpointError as exc:
         raise UnsafeCheckpointError(path, exc.reason) from None

@@ -132,9 +132,39 @@ def test_refusals_name_the_layer():
 
 def test_too_large_is_refused_before_allocating_with_a_smaller_input():
     design = Design.load("resources/examples/vgg16.json")
-    with pytest.raises(ConvMatrixError, match=r"more than 100,000,000; use a smaller input size \(e\.g\. \d+×\d+ "
-                                              r"instead of 224×224\)"):
+    with pytest.raises(ConvMatrixError, match=r"more than 100,000,000; use a smaller input size \(e\.g\. 79×79 "
+                                              r"instead of 224×224\)$"):
+        design_layer_matrix(design, "conv5_3", {})
+
+
+def test_the_suggested_input_is_the_largest_that_fits_and_names_a_layer_it_would_break():
+    """Regression: the suggestion shrank by 1/√2 steps (78×78 where 79×79 fits) and for conv1_1 proposed 26×26,
+    at which VGG-16's pool5 fails — conv-matrix then exits 1 on the suggested design."""
+    from designer.backend.conv_matrix import _entries_at, suggest_input
+
+    design = Design.load("resources/examples/vgg16.json")
+    h, w, broken = suggest_input(design, "conv5_3")
+    assert (h, w, broken) == (79, 79, None) and _entries_at(design, "conv5_3", 80, 80)[0] > 10**8
+    assert suggest_input(design, "conv1_1") == (26, 26, "pool5")
+    with pytest.raises(ConvMatrixError, match="e.g. 26×26 instead of 224×224; at that size layer 'pool5' has an "
+                                              "error, so try it on a copy of the design that ends at 'conv1_1'"):
         design_layer_matrix(design, "conv1_1", {})
+    assert suggest_input(design, "fc6") is None  # a Linear's C does not shrink with the input
+    with pytest.raises(ConvMatrixError, match="no input smaller than 224×224 makes it fit"):
+        design_layer_matrix(design, "fc6", {})
+
+
+def test_linear_matrix_is_its_weight_without_probing():
+    """Regression: a Linear was probed column by column (VGG-16's fc7: 4,096 runs of a 4,096×4,096 product)."""
+    weight = np.random.default_rng(0).standard_normal((3, 5)).astype(np.float32)
+    bias = np.arange(3, dtype=np.float32)
+    layer = Layer("Linear", "fc", {"out_features": 3})
+    matrix, offset = layer_matrix(layer, (5,), (3,), {"fc.weight": weight, "fc.bias": bias})
+    np.testing.assert_array_equal(matrix, weight)
+    np.testing.assert_array_equal(offset, bias)
+    x = np.random.default_rng(1).standard_normal(5).astype(np.float32)
+    np.testing.assert_allclose(matrix @ x + offset, LAYER_OPS["Linear"](layer, [x], {"fc.weight": weight,
+                                                                                      "fc.bias": bias}), rtol=1e-6)
 
 
 def test_every_layer_type_has_a_rule():

@@ -85,3 +85,46 @@ def test_an_erf_that_sees_only_padding_says_so(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "is empty: no input pixel changes this unit" in out and "nan" not in out
     assert not np.load(tmp_path / "e.npy").any()
+
+
+def test_npz_members_without_the_npy_suffix_load_as_np_load_reads_them(files, capsys):
+    """``np.load`` keys a member ``c.weight`` (no ``.npy``) as ``c.weight``; the header-first reader ignored it."""
+    import io
+    import zipfile
+
+    design = str(files / "d.json")
+    assert main(["run", design, "--sample", "--save-weights", str(files / "w.npz"), "--out", str(files / "m.npz")]) == 0
+    with np.load(files / "w.npz") as saved, zipfile.ZipFile(files / "plain.npz", "w") as archive:
+        for key in saved.files:
+            buffer = io.BytesIO()
+            np.save(buffer, saved[key])
+            archive.writestr(key, buffer.getvalue())
+    capsys.readouterr()
+    assert main(["run", design, "--sample", "--weights", str(files / "plain.npz"), "--out", str(files / "n.npz")]) == 0
+    with np.load(files / "m.npz") as a, np.load(files / "n.npz") as b:
+        np.testing.assert_array_equal(a["c"], b["c"])
+
+
+def test_weights_that_do_not_fit_in_memory_name_the_design(files, capsys, monkeypatch):
+    """A 77-billion-parameter Linear failed with 'not enough memory for this design' and no file."""
+    from designer.backend import runner
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(runner, "init_layer", no_memory)
+    design = str(files / "d.json")
+    assert main(["run", design, "--sample", "--out", str(files / "m.npz")]) == 2
+    assert capsys.readouterr().err == f"error: {design}: not enough memory for this design's weights\n"
+
+
+def test_a_contact_sheet_never_overwrites_the_input_image(files, capsys):
+    """``--png DIR`` writes ``DIR/NNN_<layer>.png``: an ``--image`` of that name would have been destroyed."""
+    design = str(files / "d.json")
+    assert main(["run", design, "--sample", "--out", str(files / "m.npz"), "--png", str(files / "sheets")]) == 0
+    image = files / "sheets" / "000_c.png"
+    before = image.read_bytes()
+    capsys.readouterr()
+    assert main(["run", design, "--image", str(image), "--out", str(files / "n.npz"), "--png", str(files / "sheets")]) == 2
+    assert "--png names the same file as --image" in capsys.readouterr().err
+    assert image.read_bytes() == before

@@ -41,6 +41,13 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 FRAME_MS = 16.0
 
 
+def _scratch_settings() -> str:
+    """A throw-away settings file (never os.devnull: Qt saves by renaming over it, which as root replaces the device)."""
+    import tempfile
+
+    return str(Path(tempfile.mkdtemp(prefix="cnn-bench-")) / "settings.ini")
+
+
 def deep_design(blocks: int = 100) -> Design:
     layers = []
     for k in range(blocks):
@@ -50,7 +57,7 @@ def deep_design(blocks: int = 100) -> Design:
 
 
 def measure(app: QApplication, design: Design, layer: str, repeats: int = 60) -> dict[str, float]:
-    window = MainWindow(design, settings=QSettings(os.devnull, QSettings.Format.IniFormat), autosave=False,
+    window = MainWindow(design, settings=QSettings(_scratch_settings(), QSettings.Format.IniFormat), autosave=False,
                         restore=False)
     window.resize(1400, 900)
     window.show()
@@ -87,7 +94,7 @@ def launch_child() -> int:
 
     app = application()
     design, path = load_start_design(None)
-    window = MainWindow(design, path, settings=QSettings(os.devnull, QSettings.Format.IniFormat), autosave=False,
+    window = MainWindow(design, path, settings=QSettings(_scratch_settings(), QSettings.Format.IniFormat), autosave=False,
                         restore=False, workspace="run")  # the workspace where the maps are on screen
     window.show()
     app.processEvents()

@@ -7,7 +7,6 @@ import os
 import stat
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -56,10 +55,19 @@ def test_a_fifo_without_reader_fails_at_once_instead_of_hanging(tmp_path):
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
 
 
-@pytest.mark.skipif(not Path("/dev/null").exists(), reason="needs /dev/null")
-def test_writing_to_dev_null_keeps_the_device():
-    atomic_write_bytes("/dev/null", b"discarded")
-    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_writing_to_a_character_device_writes_in_place():
+    """``--out /dev/null`` used to replace the device with a plain file (as root). A pseudo-terminal stands in
+    for it here: a character device of our own, where a regression cannot break the machine's /dev/null."""
+    leader, follower = os.openpty()
+    try:
+        path = os.ttyname(follower)
+        atomic_write_bytes(path, b"written in place")
+        assert stat.S_ISCHR(os.stat(path).st_mode)
+        assert os.read(leader, 100).startswith(b"written in place")
+    finally:
+        os.close(leader)
+        os.close(follower)
 
 
 def test_a_folder_is_refused_in_one_line(tmp_path):
@@ -100,3 +108,17 @@ def test_a_merge_that_does_not_broadcast_names_the_dimension_in_plain_english(me
     errors = [i for i in analyze(d).issues if i.level == "error"]
     assert len(errors) == 1 and errors[0].layer == "br"
     assert "heights differ (4 vs 8) and do not broadcast" in errors[0].message
+
+
+# --- starting hyperparameters from the spec ----------------------------------------------------------------
+@pytest.mark.parametrize("in_shape", [None, (3, 8, 8), (48, 4, 4), (10,), (7, 3, 3)])
+def test_the_spec_gives_the_starting_hyperparameters_of_every_type(in_shape):
+    """``spec.starting_params(in_shape)`` replaces the ``if type_name == …`` chain of ``templates.default_layer``
+    and gives a valid layer wherever it is inserted."""
+    from designer.core import LAYER_SPECS
+    from designer.core.templates import default_layer
+
+    for type_name, spec in LAYER_SPECS.items():
+        assert spec.starting_params(in_shape) == dict(default_layer(type_name, in_shape).params), type_name
+    assert LAYER_SPECS["GroupNorm"].starting_params((48, 4, 4))["num_groups"] == 24
+    assert LAYER_SPECS["Conv2d"].starting_params((3, 8, 8))["out_channels"] == 64

@@ -179,3 +179,27 @@ def test_matrix_zeros_are_grey_so_tiny_weights_still_show():
 
     rgba = matrix_rgba(np.array([[0.0, 1e-3, -1.0]], np.float32))
     assert tuple(rgba[0, 0]) == ZERO and tuple(rgba[0, 1]) != ZERO and tuple(rgba[0, 2]) != ZERO
+
+
+def test_a_large_grid_is_shown_through_a_readable_viewport_that_follows_the_window(qtbot):
+    """Regression: a real 40×40 input was drawn with 2–6 px cells (no numbers, window barely visible); now a
+    viewport of cells ≥ MIN_CELL px around the current window, its rows and columns named."""
+    from designer.gui.arithmetic.canvas import MIN_CELL
+
+    lay = Layer("Conv2d", "c", {"out_channels": 1, "kernel_size": 3, "stride": 2, "padding": 1})
+    model = ArithmeticModel()
+    model.set_case(lay, toy_input(1, 40), init_layer(lay, (1, 40, 40), seed=0), "real input")
+    canvas = ArithmeticCanvas(model)
+    canvas.resize(600, 300)
+    qtbot.addWidget(canvas)
+    model.set_cell(12, 15)
+    grid, out = canvas.viewports()
+    assert grid.zoomed and out.zoomed and grid.size >= MIN_CELL
+    for gy, gx, _, _ in model.case.geometry.window(12, 15):
+        assert grid.rows[0] <= gy < grid.rows[1] and grid.cols[0] <= gx < grid.cols[1]
+    assert out.rows[0] <= 12 < out.rows[1] and out.cols[0] <= 15 < out.cols[1]
+    assert grid.caption().startswith("; rows ") and canvas.grab().width() == 600
+    i, j = out.rows[0], out.cols[1] - 1
+    point = QPointF(out.origin[0] + (j + 0.5) * out.size, out.origin[1] + (i + 0.5) * out.size)
+    assert canvas.hit(point) == ("output", i, j)
+    assert canvas.hit(QPointF(out.origin[0] + (out.cols[0] - 0.5) * out.size, point.y())) is None  # left of it

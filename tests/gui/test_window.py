@@ -169,6 +169,13 @@ def test_3_per_channel_presets_follow_out_channels(make_window):
     assert names == ["sobel_x", "sobel_y", "laplacian", "sobel_x", "sobel_y"] and window.document.analysis.valid
     window.action("undo").trigger()
     assert len(window.document.design.layers[0].params["init"]["preset"]) == 3
+    broken = Design.from_dict({**conv.to_dict(), "layers": [{**conv.to_dict()["layers"][0], "out_channels": 2}]})
+    window.document.reset(broken, None)  # a file with 3 presets for 2 channels: an error with a fix
+    window.document.select("c")
+    assert not window.document.analysis.valid
+    fix = next(b for b in window.inspector.layer_page.fixes.buttons if "kernel presets" in b.text())
+    fix.click()
+    assert window.document.analysis.valid
 
 
 def test_4_stale_panels_are_cleared_and_open_runs(make_window, qtbot, tmp_path):

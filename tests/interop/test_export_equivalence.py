@@ -2,8 +2,8 @@
 app's NumPy output to 1e-4 relative — for every example, the hand-made cases, one design per layer type and
 random designs of the property-test strategy.
 
-ONNX is checked with ``onnx.reference`` (needs only onnx; two of its operators fixed, see
-``export_cases._fixed_reference_ops``) and with onnxruntime when it is installed; the PyTorch code runs when
+ONNX is checked with ``onnx.reference`` as installed (needs only onnx) and with onnxruntime when it is
+installed; the PyTorch code runs when
 torch is installed (``tests/interop/golden`` holds the code the torch runs checked, for runs without torch).
 onnxruntime and torch get a batch of two different images, so the symbolic batch and ``[N, C, H, W]``
 broadcasting are exercised too.

@@ -332,3 +332,34 @@ def test_a_concat_whose_inner_operands_are_not_neighbours_is_refused(tmp_path):
     nodes, inits = _skip_level_nodes("Concat", ["u", "x", "a"])  # no nesting keeps this channel order
     with pytest.raises(OnnxImportError, match=r"not series-parallel at node '/skip/Concat' \(Concat\)"):
         import_onnx(_model(tmp_path, nodes, inits))
+
+
+def test_the_apps_own_onnx_export_imports_back_lrn_and_grouped_convs(tmp_path):
+    """Regression: the export spells LocalResponseNorm as PyTorch's 5-D formula and a grouped ConvTranspose
+    as Split → per-group ConvTranspose → Concat (for onnx.reference); both import back as one layer each."""
+    from designer.interop.export_onnx import export_onnx
+
+    design = Design.from_dict({"format": "cnn-designer/v1", "name": "round trip",
+                               "input": {"channels": 8, "height": 5, "width": 4}, "layers": [
+        {"type": "LocalResponseNorm", "name": "lrn_odd", "size": 3, "alpha": 5.0, "k": 1.0},
+        {"type": "ConvTranspose2d", "name": "up", "out_channels": 4, "kernel_size": 3, "stride": 2,
+         "padding": 1, "output_padding": 1, "groups": 4},
+        {"type": "LocalResponseNorm", "name": "lrn_even", "size": 2, "alpha": 2.0, "beta": 0.5},
+        {"type": "ConvTranspose2d", "name": "up2", "out_channels": 6, "kernel_size": 2, "groups": 2}]})
+    runner = Runner(design)
+    export_onnx(design, tmp_path / "rt.onnx", runner.weights)
+    back, weights = import_onnx(tmp_path / "rt.onnx")
+    assert [(la.type, la.name) for la in back.layers] == [(la.type, la.name) for la in design.layers]
+    assert [layer.hp.get("groups") for layer in back.layers] == [None, 4, None, 2]
+    x = reference_input("round_trip", (8, 5, 4))
+    got = Runner(back, weights).run(x)["up2"]
+    want = runner.run(x)["up2"]
+    assert relative_error(got, want) <= 1e-5
+
+
+def test_an_even_onnx_lrn_is_refused_its_window_is_not_pytorchs(tmp_path):
+    from onnx import helper
+
+    nodes = [helper.make_node("LRN", ["x"], ["y"], "/norm/LRN", size=4)]
+    with pytest.raises(OnnxImportError, match=r"LRN ×1 \(first: '/norm/LRN': has the even size 4"):
+        import_onnx(_model(tmp_path, nodes))

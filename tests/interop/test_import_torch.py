@@ -73,3 +73,19 @@ def test_view_with_a_dynamic_batch_goes_through_the_shape_chain(tmp_path):
         want = model(x[:1]).numpy()[0]
     got = Runner(design, weights).run(x.numpy()[0])[design.layers[-1].name]
     assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max()
+
+
+@pytest.mark.parametrize("dynamo", [False, True], ids=["ts", "dynamo"])
+def test_torch_local_response_norm_spellings_import(tmp_path, dynamo):
+    """Regression: ``nn.LocalResponseNorm`` exports as PyTorch's 5-D formula (TorchScript: a computed Pad and
+    an ``If`` around the Squeeze; dynamo: Reshape, Pad, Squeeze), refused before; odd and even sizes."""
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.LocalResponseNorm(5, 0.01, 0.75, 2.0),
+                                torch.nn.ReLU(), torch.nn.LocalResponseNorm(4, 0.5, 0.6, 1.0)).eval()
+    x = torch.randn(1, 3, 10, 9, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        want = model(x).numpy()[0]
+    export(model, x, tmp_path / "lrn.onnx", dynamo)
+    design, weights = import_onnx(tmp_path / "lrn.onnx")
+    assert [layer.type for layer in design.layers].count("LocalResponseNorm") == 2
+    got = Runner(design, weights).run(x.numpy()[0])[design.layers[-1].name]
+    assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max()

@@ -153,10 +153,37 @@ def test_malicious_pickle_is_refused_without_running(tmp_path, capsys):
     assert not marker.exists()
 
 
+class _Call:
+    """Unpickling this calls ``function(*args)``."""
+
+    def __init__(self, function, *args) -> None:
+        self.function, self.args = function, args
+
+    def __reduce__(self):
+        return self.function, self.args
+
+
+@pytest.mark.parametrize("what", ["builtins.exec", "subprocess.Popen", "builtins.eval"])
+def test_refusals_name_the_python_3_callable(tmp_path, what):
+    """Regression: a protocol-2 pickle (``torch.save``'s) spells builtins as ``__builtin__`` and subprocess as
+    ``commands``; the refusal names what would have run, and nothing runs."""
+    import builtins
+    import subprocess
+
+    marker = tmp_path / "pwned"
+    call = {"builtins.exec": _Call(builtins.exec, f"open({str(marker)!r}, 'w').close()"),
+            "builtins.eval": _Call(builtins.eval, f"open({str(marker)!r}, 'w').close()"),
+            "subprocess.Popen": _Call(subprocess.Popen, ["touch", str(marker)])}[what]
+    path = _checkpoint_with(tmp_path, {"state_dict": {"conv.weight": call}})
+    with pytest.raises(UnsafeCheckpointError, match=rf"refused: the checkpoint's pickle calls {what}, "):
+        read_weight_file(path)
+    assert not marker.exists()
+
+
 def test_unreadable_files_are_one_line_errors(tmp_path):
     legacy = tmp_path / "legacy.pt"
     legacy.write_bytes(pickle.dumps({"a": 1}, protocol=2))
-    with pytest.raises(WeightFileError, match="legacy.pt: cannot read weights: a legacy"):
+    with pytest.raises(UnsafeCheckpointError, match="legacy.pt: refused: a bare pickle .* is never unpickled"):
         read_weight_file(legacy)
     junk = tmp_path / "junk.pth"
     junk.write_bytes(b"hello world")

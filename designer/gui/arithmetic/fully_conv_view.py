@@ -147,7 +147,8 @@ class FullyConvView(QWidget):
             diff = self.diffs[i, j]
             text += (f"; equals the original net on this crop (max difference {diff:.2g})"
                      if diff <= g.tolerance else
-                     f"; differs from the original net on this crop by up to {diff:.2g} (the network pads with zeros: see the summary)")
+                     f"; differs from the original net on this crop by up to {diff:.2g} (the network pads "
+                     "with zeros: see the summary)")
         self.cell_info.setText(text)
 
     def summary(self) -> str:

@@ -53,7 +53,7 @@ class ArithmeticView(QWidget):
         self._on_case_change()
 
     # --- construction -------------------------------------------------------------------------------
-    def _source_row(self) -> QHBoxLayout:
+    def _source_row(self) -> QVBoxLayout:
         row = QHBoxLayout()
         self.source = QComboBox(objectName="arithmeticSource")
         self.source.addItems(["Real input", "Toy input"])
@@ -66,12 +66,20 @@ class ArithmeticView(QWidget):
         self.out_channel.valueChanged.connect(self.model.set_out_channel)
         self.in_channel = QSpinBox(objectName="inChannel")
         self.in_channel.valueChanged.connect(self.model.set_in_channel)
-        self.groups = QLabel(objectName="groupsText")
-        for widget in (QLabel("Input:"), self.source, self.toy_size, QLabel("Output channel:"), self.out_channel,
-                       QLabel("Input channel:"), self.in_channel, self.groups):
-            row.addWidget(widget)
-        row.addStretch(1)
-        return row
+        self.groups = QLabel(objectName="groupsText", wordWrap=True)
+        # two short rows and a wrapping label: the panel stays narrow enough for a side dock (≤ 380 px)
+        channels = QHBoxLayout()
+        for layout, widgets in ((row, (QLabel("Input:"), self.source, self.toy_size)),
+                                (channels, (QLabel("Output channel:"), self.out_channel, QLabel("Input channel:"),
+                                            self.in_channel))):
+            for widget in widgets:
+                layout.addWidget(widget)
+            layout.addStretch(1)
+        column = QVBoxLayout()
+        for layout in (row, channels):
+            column.addLayout(layout)
+        column.addWidget(self.groups)
+        return column
 
     def _step_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -85,7 +93,7 @@ class ArithmeticView(QWidget):
         self.scrub.valueChanged.connect(self.model.set_index)
         self.where = QLabel(objectName="positionText")
         for widget in (self.back, self.play, self.forward):
-            widget.setFixedWidth(56)
+            widget.setFixedWidth(48)
             row.addWidget(widget)
         row.addWidget(self.scrub, 1)
         row.addWidget(self.where)

@@ -4,8 +4,8 @@
 command. A finder looks at the layer, the shapes the analysis computed and the design, never at the
 wording of a message. Finders: Flatten before a Linear fed a map (with its ``in_features``), switch an
 add/mul merge to concat or give the odd branch a 1×1 projection, ``padding = k//2`` for a conv that
-shrinks the map, the largest ``groups`` that divides both channel counts, and an ``in_features`` /
-``in_channels`` that disagrees with the input.
+shrinks the map, the largest ``groups`` that divides both channel counts, an ``in_features`` /
+``in_channels`` that disagrees with the input, and a per-channel kernel preset list of the wrong length.
 """
 
 from __future__ import annotations
@@ -116,8 +116,18 @@ def _declared_inputs(doc: DesignDocument, layer: Layer, path: LayerPath, row: La
     return fixes
 
 
+def _preset_count(doc: DesignDocument, layer: Layer, path: LayerPath, row: LayerRow):
+    init, count = layer.params.get("init"), layer.hp.get("out_channels")
+    names = init.get("preset") if isinstance(init, dict) else None
+    if layer.type != "Conv2d" or not isinstance(names, list) or len(names) < 2 or len(names) == count:
+        return []
+    fitted = {"preset": [names[i % len(names)] for i in range(count)]}
+    return [(f"fit the {len(names)} kernel presets to the {count} output channels",
+             doc.design.set_params(path, init=fitted), layer.name)]
+
+
 FINDERS: tuple[Finder, ...] = (_flatten_before_linear, _merge_mismatch, _conv_padding, _conv_groups,
-                               _declared_inputs)
+                               _declared_inputs, _preset_count)
 
 
 def quick_fixes(document: DesignDocument, name: str) -> list[QuickFix]:

@@ -26,8 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QMainWindow, QToolBar, QWidget
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QMainWindow, QScrollArea, QToolBar, QWidget
 
 from ...core import Design
 from ..canvas.view import DesignCanvas
@@ -49,7 +49,7 @@ from .actions import ActionRegistry, register_window_actions
 from .icons import undo_icon
 from .prompts import Prompts
 from .screen import fit_to_screen
-from .workspaces import Workspaces
+from .workspaces import Workspaces, place, tabify_extras
 
 APP_NAME = "CNN Designer"
 Area = Qt.DockWidgetArea
@@ -58,6 +58,21 @@ PLUGINS: tuple[Callable[[MainWindow], None], ...] = (run_plugin.install, arithme
 DOCK_FEATURES = (QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable
                  | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
 PREFERRED_SIZE = (1600, 1000)
+SIDE_AREAS = (Area.LeftDockWidgetArea, Area.RightDockWidgetArea)
+SIDE_DOCK_MAX_MIN = 380  # px: a side panel that cannot be narrower scrolls, so the window fits 1024 px
+
+
+def fit_in_side(widget: QWidget) -> QWidget:
+    """``widget`` itself, or inside a scroll area when it cannot shrink to ``SIDE_DOCK_MAX_MIN`` px (a side
+    dock's minimum width adds to the window's)."""
+    if widget.minimumSizeHint().width() <= SIDE_DOCK_MAX_MIN:
+        return widget
+    scroll = QScrollArea()
+    scroll.setObjectName(f"{widget.objectName() or 'panel'}Scroll")
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setWidget(widget)
+    return scroll
 
 
 class MainWindow(QMainWindow):
@@ -68,6 +83,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.settings = settings or QSettings()
         self.docks: dict[str, QDockWidget] = {}
+        self.dock_areas: dict[str, Area] = {}  # each dock's home area (where the default layouts put it)
         self._build_models(design, path)
         self.registry = ActionRegistry(self)
         register_window_actions(self)
@@ -156,10 +172,11 @@ class MainWindow(QMainWindow):
             raise ValueError(f"dock {name!r} is registered twice")
         dock = QDockWidget(title, self)
         dock.setObjectName(f"{name}Dock")
-        dock.setWidget(widget)
+        dock.setWidget(fit_in_side(widget) if area in SIDE_AREAS else widget)
         dock.setFeatures(DOCK_FEATURES)
         self.addDockWidget(area, dock)
         self.docks[name] = dock
+        self.dock_areas[name] = area
         self.workspaces.member(name, *workspaces)
         self.registry.insert(dock.toggleViewAction(), "view", "panels")
         return dock
@@ -289,23 +306,16 @@ class MainWindow(QMainWindow):
 
 
 def arrange_design(w: MainWindow) -> None:
-    """Palette | canvas | inspector over a summary strip as wide as the canvas."""
-    for name in ("palette", "inspector", "summary"):
-        w.docks[name].show()
-    w.addDockWidget(Area.LeftDockWidgetArea, w.docks["palette"])
-    w.addDockWidget(Area.RightDockWidgetArea, w.docks["inspector"])
-    w.addDockWidget(Area.BottomDockWidgetArea, w.docks["summary"])
-    for extra in ("coverage",):
-        if extra in w.docks:
-            w.docks[extra].show()
-            w.tabifyDockWidget(w.docks["summary"], w.docks[extra])
-    w.docks["summary"].raise_()
+    """Palette | canvas | inspector over a summary strip as wide as the canvas; other docks of the
+    workspace (coverage, plugins') become tabs beside the dock of their home area."""
+    place(w, "palette", Area.LeftDockWidgetArea)
+    place(w, "inspector", Area.RightDockWidgetArea)
+    place(w, "summary", Area.BottomDockWidgetArea)
+    w.docks["coverage"].show()
+    tabify_extras(w, "design", {Area.LeftDockWidgetArea: "palette", Area.RightDockWidgetArea: "inspector",
+                                Area.BottomDockWidgetArea: "summary"})
     width, height = w.width(), w.height()
     side = max(200, min(280, int(width * 0.17)))
     w.resizeDocks([w.docks["palette"], w.docks["inspector"]], [side, max(280, min(420, int(width * 0.26)))],
                   Qt.Orientation.Horizontal)
     w.resizeDocks([w.docks["summary"]], [int(height * 0.28)], Qt.Orientation.Vertical)
-
-
-def shortcut_text(action) -> str:
-    return ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QObject, QSettings, Signal
+from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, Signal
 from PySide6.QtWidgets import QStackedWidget, QTabBar, QWidget
 
 if TYPE_CHECKING:
@@ -114,3 +114,27 @@ class Workspaces(QObject):
             self.settings.remove(f"workspaces/{name}")
         if self.current is not None:
             self._arrange(self.spaces[self.current])
+
+
+def tabify_extras(w: MainWindow, workspace: str, anchors: dict[Qt.DockWidgetArea, str]) -> None:
+    """Put every other dock of ``workspace`` in a tab beside the anchor dock of its home area (the area it
+    was registered with), shown or hidden as it is (a plugin may keep its panel for View › panels); the
+    anchors stay in front."""
+    for name in w.workspaces.spaces[workspace].docks:
+        if name in anchors.values():
+            continue
+        anchor = anchors.get(w.dock_areas[name])
+        if anchor is not None and w.docks[anchor] not in w.tabifiedDockWidgets(w.docks[name]):
+            w.tabifyDockWidget(w.docks[anchor], w.docks[name])
+    for anchor in anchors.values():
+        w.docks[anchor].raise_()
+
+
+def place(w: MainWindow, name: str, area: Qt.DockWidgetArea) -> None:
+    """Show dock ``name`` in ``area``, moving it only when it is elsewhere (re-adding a dock that is already
+    there leaves a stale tab bar behind in Qt's layout)."""
+    dock = w.docks[name]
+    if dock.isFloating() or w.dockWidgetArea(dock) != area:
+        dock.setFloating(False)
+        w.addDockWidget(area, dock)
+    dock.show()

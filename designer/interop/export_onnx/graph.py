@@ -49,6 +49,14 @@ class Graph:
         self.nodes.append(helper.make_node(op, list(inputs), [out], name=node_name, **attrs))
         return out
 
+    def add_split(self, tensor: str, parts: int, axis: int, name: str) -> list[str]:
+        """A ``Split`` of ``tensor`` into ``parts`` equal parts along ``axis``; returns their tensors
+        (``<name>_1``, …)."""
+        node_name = self._fresh(name, self.node_names, self.layer_names)
+        outs = [self._fresh(f"{name}_{k}", self.tensor_names, self.layer_names) for k in range(1, parts + 1)]
+        self.nodes.append(helper.make_node("Split", [tensor], outs, name=node_name, axis=axis))
+        return outs
+
     def constant(self, name: str, value: np.ndarray) -> str:
         """A ``Constant`` node holding ``value``; returns its output tensor's name."""
         node_name = self._fresh(name, self.node_names, self.layer_names)
@@ -102,6 +110,10 @@ class LayerContext:
         if what is None:
             return self.graph.add(op, inputs, self.layer.name, main=True, **attrs)
         return self.graph.add(op, inputs, f"{self.layer.name}/{what}", **attrs)
+
+    def split(self, tensor: str, parts: int, axis: int, what: str) -> list[str]:
+        """``tensor`` in ``parts`` equal parts along ``axis`` (a helper ``Split`` node ``<layer>/<what>``)."""
+        return self.graph.add_split(tensor, parts, axis, f"{self.layer.name}/{what}")
 
     def const(self, what: str, value: Any, dtype: Any = np.float32) -> str:
         return self.graph.constant(f"{self.layer.name}/{what}", np.asarray(value, dtype=dtype))

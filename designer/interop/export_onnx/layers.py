@@ -6,8 +6,11 @@ Concat, Flatten from axis 1), and a Branch's broadcasting ``add``/``mul`` align 
 Where ONNX's operator differs from PyTorch the emitter composes it:
 
 * Conv2d TensorFlow SAME with a stride: ``Pad`` (odd row/column at the bottom/right) + ``Conv``;
-* LocalResponseNorm with an even size: PyTorch's window ``[c − n/2, c + n/2 − 1]`` is not ONNX ``LRN``'s, so
-  ``x / (k + α·mean_n(x²))^β`` is built from an ``AveragePool`` over channels (PyTorch's own formulation);
+* LocalResponseNorm: ``x / (k + α·mean_n(x²))^β`` from an ``AveragePool`` over channels (PyTorch's own
+  formulation, window ``[c − ⌊n/2⌋, c + ⌊(n−1)/2⌋]``). ONNX ``LRN`` centres an even window differently, and
+  ``onnx.reference`` (1.23) normalises only the first N channels of a batch of N, so ``LRN`` is not used;
+* ConvTranspose2d with groups: one ``ConvTranspose`` per group between ``Split`` and ``Concat`` (the same
+  arithmetic; ``onnx.reference`` 1.23 slices a grouped weight by output channels and fails or is wrong);
 * BatchNorm2d without running statistics: the batch's mean and (biased) variance per channel (PyTorch in
   eval mode), ``ReduceMean`` over ``N, H, W``;
 * GroupNorm: ``InstanceNormalization`` over ``[N, G, C/G·H·W]``, then the per-channel ``γ``, ``β``;
@@ -68,11 +71,25 @@ def conv_transpose2d(ctx: LayerContext, xs: list[str]) -> str:
              "pads": [ph, pw, max(ph - oph, 0), max(pw - opw, 0)], "dilations": list(hp["dilation"]),
              "group": hp["groups"]}
     if not any(extra):
-        return ctx.node("ConvTranspose", _optional(xs[0], ctx.weight("weight"), bias), **attrs)
-    y = ctx.node("ConvTranspose", [xs[0], ctx.weight("weight")], "full", **attrs)
+        return _conv_transpose(ctx, xs[0], bias, attrs, None)
+    y = _conv_transpose(ctx, xs[0], None, attrs, "full")
     pads = ctx.ints("output_padding_pads", [0, 0, 0, 0, 0, 0, *extra])
     y = ctx.node("Pad", [y, pads], "output_padding" if bias else None, mode="constant")
     return ctx.node("Add", [y, _channel_vector(ctx, bias, "bias_per_channel")]) if bias else y
+
+
+def _conv_transpose(ctx: LayerContext, x: str, bias: str | None, attrs: dict, what: str | None) -> str:
+    """``ConvTranspose``; with ``g`` groups, ``Split`` input, weight and bias into ``g`` parts along
+    channels, one ``ConvTranspose`` per group, ``Concat`` (group ``k`` maps input channels
+    ``[k·C_in/g, (k+1)·C_in/g)`` to output channels ``[k·C_out/g, (k+1)·C_out/g)``, as a grouped one does)."""
+    weight, groups = ctx.weight("weight"), attrs["group"]
+    if groups == 1:
+        return ctx.node("ConvTranspose", _optional(x, weight, bias), what, **attrs)
+    parts = zip(ctx.split(x, groups, 1, "input_groups"), ctx.split(weight, groups, 0, "weight_groups"),
+                ctx.split(bias, groups, 0, "bias_groups") if bias else [None] * groups)
+    ys = [ctx.node("ConvTranspose", _optional(xk, wk, bk), f"group{k}", **{**attrs, "group": 1})
+          for k, (xk, wk, bk) in enumerate(parts, start=1)]
+    return ctx.node("Concat", ys, what, axis=1)
 
 
 def _channel_vector(ctx: LayerContext, tensor: str, what: str) -> str:
@@ -118,9 +135,9 @@ def group_norm(ctx: LayerContext, xs: list[str]) -> str:
 
 
 def local_response_norm(ctx: LayerContext, xs: list[str]) -> str:
+    """``x / (k + α·mean(x²))^β``, the mean over the window of ``n`` channels ``[c − ⌊n/2⌋, c + ⌊(n−1)/2⌋]``
+    (zeros beyond the edges count): ``x²`` as ``[N, 1, C, H, W]``, an ``AveragePool`` of ``n × 1 × 1``."""
     hp, size = ctx.hp, ctx.hp["size"]
-    if size % 2:
-        return ctx.node("LRN", xs, size=size, alpha=hp["alpha"], beta=hp["beta"], bias=hp["k"])
     squares = ctx.node("Unsqueeze", [ctx.node("Mul", [xs[0], xs[0]], "square"), ctx.ints("axes", [1])],
                        "square_5d")
     mean = ctx.node("AveragePool", [squares], "window_mean", kernel_shape=[size, 1, 1],

@@ -21,6 +21,8 @@ from . import ops, ops_activations  # noqa: F401  (register the op mappings)
 from .build import build_design
 from .errors import DynamicInputError, OnnxImportError, Unsupported
 from .fusion import fuse_activations
+from .group_split import fuse_split_groups
+from .lrn_pattern import fuse_local_response_norm
 from .mapping import OP_MAPPINGS, Ctx, Draft, Merge
 from .model import Node, OnnxGraph
 from .rewrite import (
@@ -102,6 +104,8 @@ def clean_graph(graph: OnnxGraph) -> tuple[list[Node], set[str]]:
     data = data_tensors(graph, graph.nodes)
     nodes = prune(graph, graph.nodes, data)
     for step in (
+        fuse_local_response_norm,
+        fuse_split_groups,
         fuse_activations,
         fuse_group_norm,
         fuse_matmul_add,

@@ -208,9 +208,15 @@ def group_norm(node: Node, ctx: Ctx) -> Mapped:
     return [Draft("GroupNorm", params, {"weight": as_f32(scale), "bias": as_f32(bias)})]
 
 
-@maps("LRN", produces=("LocalResponseNorm",))
+@maps("LRN", "designer.LocalResponseNorm", produces=("LocalResponseNorm",))
 def lrn(node: Node, ctx: Ctx) -> Mapped:
+    """ONNX ``LRN`` sums over channels ``[c − ⌊(n−1)/2⌋, c + ⌈(n−1)/2⌉]``, PyTorch's LocalResponseNorm (the
+    app's) over ``[c − ⌊n/2⌋, c + ⌊(n−1)/2⌋]``: the same for odd ``n`` only. ``designer.LocalResponseNorm`` is
+    PyTorch's own spelling, recognised by :mod:`.lrn_pattern`, for any ``n``."""
     ctx.map_input(node)
+    if node.op == "LRN" and int(node.attr("size")) % 2 == 0:
+        raise Unsupported(f"has the even size {node.attr('size')}, whose window ONNX centres one channel "
+                          "later than PyTorch's LocalResponseNorm")
     params = {
         "size": int(node.attr("size")),
         "alpha": float_attr(node, "alpha", 1e-4),

@@ -24,11 +24,23 @@ from .mapping import Ctx, pad_amounts
 from .model import SHAPE_ONLY_OPS, Node, OnnxGraph
 
 
+def all_inputs(node: Node) -> list[str]:
+    """The node's inputs and the outer tensors its subgraphs read (an ``If`` lists only its condition)."""
+    captured: list[str] = []
+    bodies = [v for v in node.attrs.values() if hasattr(v, "node") and hasattr(v, "initializer")]
+    while bodies:
+        body = bodies.pop()
+        inner = {o for n in body.node for o in n.output} | {i.name for i in body.initializer}
+        captured += [i for n in body.node for i in n.input if i and i not in inner]
+        bodies += [v for n in body.node for a in n.attribute for v in ([a.g] if a.g.node else [])]
+    return node.inputs + captured
+
+
 def data_tensors(graph: OnnxGraph, nodes: list[Node]) -> set[str]:
     """Names of the tensors computed from the input's values (nodes are in topological order)."""
     data = {graph.input_name}
     for node in nodes:
-        if node.op not in SHAPE_ONLY_OPS and any(i in data for i in node.inputs):
+        if node.op not in SHAPE_ONLY_OPS and any(i in data for i in all_inputs(node)):
             data.update(o for o in node.outputs if o)
     return data
 
@@ -115,7 +127,7 @@ def prune(graph: OnnxGraph, nodes: list[Node], data: set[str]) -> list[Node]:
         if node is None or id(node) in needed or not any(o in data for o in node.outputs):
             continue
         needed.add(id(node))
-        stack.extend(i for i in node.inputs if i in data)
+        stack.extend(i for i in all_inputs(node) if i in data)
     return [n for n in nodes if id(n) in needed]
 
 
