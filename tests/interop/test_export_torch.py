@@ -117,6 +117,28 @@ def test_branch_code_is_written_out_with_cat_add_and_mul():
     assert "self.blk_se_relu = nn.ReLU(inplace=True)" in source  # after a conv: safe in place
 
 
+def test_in_place_activations_never_overwrite_the_callers_input():
+    """Regression: ``nn.ReLU(inplace=True)`` as the first layer (here after an Identity, which returns its
+    input) overwrote the tensor passed to ``net(x)``; after a layer that makes a new tensor it stays in place."""
+    design = Design.from_dict({"format": "cnn-designer/v1", "name": "in place", "input":
+                               {"channels": 2, "height": 4, "width": 4}, "layers": [
+        {"type": "Identity", "name": "ident"}, {"type": "ReLU", "name": "first", "inplace": True},
+        {"type": "ReLU6", "name": "second", "inplace": True},  # reads first's own output: in place is safe
+        {"type": "Conv2d", "name": "conv", "out_channels": 2, "kernel_size": 1},
+        {"type": "ReLU", "name": "after_conv", "inplace": True}]})
+    source = pytorch_source(design)
+    assert "self.first = nn.ReLU()  # not in place: it would overwrite the caller's input tensor" in source
+    assert "self.second = nn.ReLU6(inplace=True)" in source
+    assert "self.after_conv = nn.ReLU(inplace=True)" in source
+    if HAS_TORCH:
+        import torch
+
+        x = torch.from_numpy(sample(design) - 0.5)[None]
+        before = x.clone()
+        load_generated(source, design)().eval()(x)
+        assert torch.equal(x, before)
+
+
 def test_design_with_errors_is_refused_naming_every_error():
     bad = CASES["nested_branches"].set_params((1, 0, 1, 0, 0), groups=3).set_params((1, 0, 1, 1, 1), groups=3)
     with pytest.raises(ExportError) as info:

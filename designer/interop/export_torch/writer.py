@@ -2,8 +2,9 @@
 
 ``forward`` is written out layer by layer: a Branch becomes one variable per branch (``b1``, ``b2``;
 nested: ``b2_1``) merged by ``torch.cat([...], dim=1)``, ``a + b`` or ``a * b``; an empty branch is
-its input. A layer whose input is shared with other branches is written with ``inplace=False``
-(an in-place activation there would overwrite what the other branches read).
+its input. An in-place activation whose input is also read elsewhere is written with ``inplace=False``:
+the input of a Branch's columns (it would overwrite what the other branches read), or ``forward``'s own
+argument (it would overwrite the caller's tensor), also through layers that return their input or a view.
 """
 
 from __future__ import annotations
@@ -103,39 +104,45 @@ def merge_expression(merge: str, names: list[str]) -> str:
     return f" {'+' if merge == 'add' else '*'} ".join(names)
 
 
+SHARED_BY_BRANCHES = "not in place: its input is shared with other branches"
+CALLERS_INPUT = "not in place: it would overwrite the caller's input tensor"
+
+
 @dataclass
 class Forward:
     """``forward``'s lines and what writing them found out (layers to write with ``inplace=False``)."""
 
     lines: list[str] = field(default_factory=list)
-    not_inplace: set[str] = field(default_factory=set)
+    not_inplace: dict[str, str] = field(default_factory=dict)
 
-    def sequence(self, layers: tuple[Layer, ...], x: str, target: str, shared: bool) -> tuple[str, bool]:
-        """Write ``layers`` from variable ``x`` into ``target``; returns the result's variable and whether it
-        may still be (a view of) a tensor other branches read."""
+    def sequence(self, layers: tuple[Layer, ...], x: str, target: str, shared: str) -> tuple[str, str]:
+        """Write ``layers`` from variable ``x`` into ``target``; ``shared``: why ``x`` must not be overwritten
+        (``""``: it may be). Returns the result's variable and why it must not be overwritten (it may still be
+        ``x`` itself or a view of it)."""
         for layer in layers:
             if layer.type == "Branch":
                 x, shared = self.branch(layer, x, target, shared)
                 continue
             entry = TORCH_LAYERS[layer.type]
             if shared and layer.hp.get("inplace"):
-                self.not_inplace.add(layer.name)
+                self.not_inplace[layer.name] = shared
             self.lines.append(f"{target} = {entry.call(layer, access(layer.name), x)}")
-            x, shared = target, shared and entry.aliases
+            x, shared = target, shared if entry.aliases else ""
         return x, shared
 
-    def branch(self, layer: Layer, x: str, target: str, shared: bool) -> tuple[str, bool]:
+    def branch(self, layer: Layer, x: str, target: str, shared: str) -> tuple[str, str]:
         n = len(layer.branches)
         merge = layer.hp["merge"]
         self.lines.append(f"# {shown(layer.name)}: {n} branch{'es' if n > 1 else ''} merged by {merge}")
-        results = [self.sequence(b, x, f"b{k}" if target == "x" else f"{target}_{k}", shared or n > 1)
+        results = [self.sequence(b, x, f"b{k}" if target == "x" else f"{target}_{k}",
+                                 SHARED_BY_BRANCHES if n > 1 else shared)
                    for k, b in enumerate(layer.branches, start=1)]
         self.lines.append(f"{target} = {merge_expression(merge, [var for var, _ in results])}")
         fresh = merge == "concat" or n > 1
-        return target, (not fresh) and results[0][1]
+        return target, "" if fresh else results[0][1]
 
 
-def init_lines(layers: tuple[Layer, ...], report: Analysis, not_inplace: set[str]) -> list[str]:
+def init_lines(layers: tuple[Layer, ...], report: Analysis, not_inplace: dict[str, str]) -> list[str]:
     """``__init__``'s body after ``super().__init__()``: one registration per layer, Branches as comments."""
     lines: list[str] = []
     for layer in layers:
@@ -151,7 +158,7 @@ def init_lines(layers: tuple[Layer, ...], report: Analysis, not_inplace: set[str
         before, after, comment = register(layer.name)
         comment = entry.note(layer) or comment
         if layer.name in not_inplace:
-            hp["inplace"], comment = False, "not in place: its input is shared with other branches"
+            hp["inplace"], comment = False, not_inplace[layer.name]
         args = entry.arguments(layer, report.row(layer.name).input_shape, hp)
         lines += fit(before + entry.module, args, after, comment)
     return lines
@@ -208,7 +215,7 @@ def _imports(helpers: list[str], name: str, weights_file: str | None) -> list[st
 
 def _class_source(design: Design, report: Analysis, name: str, out_shape: tuple[int, ...]) -> list[str]:
     forward = Forward()
-    forward.sequence(design.layers, "x", "x", False)
+    forward.sequence(design.layers, "x", "x", CALLERS_INPUT)
     c, h, w = design.input.shape
     doc = (f"{design.name}: input [N, {c}, {h}, {w}] → output [N, {', '.join(map(str, out_shape))}].\n\n"
            f"{totals_text(report)}; the {fmt_shape(design.input.shape)} input size is the one analysed. "
