@@ -57,7 +57,7 @@ SIMPLE = st.sampled_from([{"type": t} for t in ("ReLU", "Sigmoid", "BatchNorm2d"
                             {"type": "LocalResponseNorm", "size": 3}, {"type": "AdaptiveAvgPool2d", "output_size": 1},
                             {"type": "SiLU"}, {"type": "Hardswish"}, {"type": "Hardsigmoid"}, {"type": "Identity"},
                             {"type": "GELU", "approximate": "tanh"}, {"type": "GroupNorm", "num_groups": 2},
-                            {"type": "ZeroPad2d", "padding": [1, 0, 2, 1]}])
+                            {"type": "ZeroPad2d", "padding": [1, 0, 2, 1]}]).map(copy.deepcopy)  # fresh per draw
 LAYER = st.one_of(_conv(), _conv(), _pool(), _convt(), SIMPLE)
 
 

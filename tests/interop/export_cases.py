@@ -253,7 +253,7 @@ EXTRA_LAYERS = st.sampled_from([
     {"type": "Upsample", "scale_factor": [2, 3], "mode": "bilinear", "align_corners": True},
     {"type": "LocalResponseNorm", "size": 2}, {"type": "SpatialPyramidPool2d", "levels": [3, 1], "mode": "avg"},
     {"type": "MaxPool2d", "kernel_size": 2, "dilation": 2, "ceil_mode": True, "stride": 1},
-])
+]).map(copy.deepcopy)  # a fresh dict per draw: no test can change another's examples
 
 
 def mixed_designs(layer: st.SearchStrategy[dict]) -> st.SearchStrategy[dict]:
