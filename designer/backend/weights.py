@@ -13,8 +13,10 @@ weight[0].size`` as PyTorch computes it), zeros, ones or a hyperparameter's valu
 
 from __future__ import annotations
 
+import os
 import zlib
 from collections.abc import Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -108,9 +110,34 @@ def _fresh(tensor: TensorSpec, layer: Layer, rng: np.random.Generator) -> np.nda
 def _he_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """``N(0, 2 / fan_in)`` with ``fan_in = prod(shape[1:])`` (PyTorch's fan-in of a weight)."""
     fan_in = max(1, int(np.prod(shape[1:])))
-    w = rng.standard_normal(shape, dtype=np.float32)
+    w = _standard_normal(rng, shape)
     w *= np.float32(np.sqrt(2.0 / fan_in))
     return w
+
+
+NORMAL_CHUNK = 1 << 22  # values: a larger tensor is drawn in pieces of this size, on every core
+
+
+def _standard_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """float32 ``N(0, 1)`` samples of ``shape``, drawn directly in float32 (no float64 pass).
+
+    A tensor of more than ``NORMAL_CHUNK`` values (VGG-16's fc6 has 102.8 M) is cut into fixed pieces,
+    each from its own generator seeded from ``rng``, filled on a thread pool (NumPy releases the GIL
+    while it fills): about twice as fast on two cores, and the same values whatever the core count.
+    """
+    n = int(np.prod(shape))
+    if n <= NORMAL_CHUNK:
+        return rng.standard_normal(shape, dtype=np.float32)
+    out = np.empty(n, np.float32)
+    seeds = rng.integers(0, 2**63 - 1, size=-(-n // NORMAL_CHUNK), dtype=np.int64)
+
+    def fill(k: int) -> None:
+        piece = out[k * NORMAL_CHUNK:(k + 1) * NORMAL_CHUNK]
+        np.random.default_rng(int(seeds[k])).standard_normal(out=piece, dtype=np.float32)
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        list(pool.map(fill, range(len(seeds))))
+    return out.reshape(shape)
 
 
 def init_weights(design: Design, seed: int = 0) -> Weights:

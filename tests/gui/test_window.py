@@ -38,6 +38,20 @@ def test_workspaces_switch_by_tab_and_shortcut_and_remember_their_layout(make_wi
     assert window.docks["profile"].isVisible()
 
 
+def test_switching_workspaces_leaves_no_stale_tab_bars(make_window, qtbot):
+    """A dock shared by both workspaces (coverage) must not leave the other workspace's tabs on screen."""
+    from PySide6.QtWidgets import QTabBar
+
+    window = make_window("lenet5")
+    for name in ("run", "design", "run", "design"):
+        window.workspaces.switch(name)
+        qtbot.wait(10)
+        titles = {d.windowTitle() for d in window.docks.values() if d.isVisible()}
+        for bar in window.findChildren(QTabBar):
+            if bar.parent() is window and bar.isVisible() and window.rect().intersects(bar.geometry()):
+                assert {bar.tabText(i) for i in range(bar.count())} <= titles, name
+
+
 def test_the_panel_api_finds_docks_and_actions_by_name(make_window):
     window = make_window("lenet5")
     for name in ("palette", "inspector", "summary", "layers", "input", "profile", "coverage"):
@@ -75,6 +89,14 @@ def test_the_window_opens_inside_the_screen_at_any_scale():
     assert fitted_size((1600, 1000), (1066, 666), (843, 430)) == (1002, 626)
     assert fitted_size((1600, 1000), (1920, 1080), (843, 430)) == (1600, 1000)
     assert fitted_size((1600, 1000), (700, 500), (843, 430)) == (700, 470)
+
+
+def test_a_new_window_fits_the_available_screen(make_window):
+    window = make_window("lenet5", size=None)  # no fixed size: fitted to the (800×800 offscreen) screen
+    area = window.screen().availableGeometry()
+    least = window.minimumSizeHint()
+    assert least.width() <= 840 and least.height() <= 500  # both workspaces work well below 1024×700
+    assert window.height() <= area.height() and window.width() <= max(area.width(), least.width())
 
 
 def test_palette_blocks_come_first_and_need_no_scrolling(make_window):

@@ -7,7 +7,7 @@ import html
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .image_source import FIT_MODES
+from .image_source import FIT_MODES, FIT_TIPS
 from .rf_overlay import BOX_COLOR, RFOverlay, Unit, UnitProbe, _pen, describe_box, rf_box
 from .controller import RunController
 from ..style import MUTED
@@ -128,8 +128,12 @@ class ImagePanel(QWidget):
         self.sample_button.clicked.connect(self.image.use_sample)
         self.mode = QComboBox()
         self.mode.setObjectName("fitMode")
+        self.mode.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.mode.setMinimumContentsLength(10)
         for key, text in FIT_MODES.items():
             self.mode.addItem(text, key)
+            self.mode.setItemData(self.mode.count() - 1, FIT_TIPS[key], Qt.ItemDataRole.ToolTipRole)
+        self.mode.setToolTip("How the image is fitted to the design's input size (remembered)")
         self.mode.currentIndexChanged.connect(self._on_mode_change)
         row.addWidget(QLabel("Fit:"))
         for widget in (self.mode, self.open_button, self.sample_button):

@@ -16,7 +16,10 @@ from ...backend.sample_image import sample_image
 from ...core import InputSpec
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
-FIT_MODES = {"crop": "Scale and centre-crop", "letterbox": "Letterbox (pad)", "resize": "Stretch (resize)"}
+FIT_MODES = {"crop": "Centre-crop", "letterbox": "Letterbox", "resize": "Stretch"}
+FIT_TIPS = {"crop": "Scale the image to cover the input, then cut the middle (keeps proportions, loses the edges)",
+            "letterbox": "Scale the whole image into the input and pad with grey bars (keeps proportions and edges)",
+            "resize": "Resize to the input's height and width (a 300×200 photo gets squeezed)"}
 DEFAULT_FIT = "crop"
 SAMPLE_NAME = "Built-in sample scene"
 PREVIEW_LIMIT = 2048  # the panel previews inputs up to this size per side before any run

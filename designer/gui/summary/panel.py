@@ -52,6 +52,7 @@ class SummaryPanel(QWidget):
         self.batch = QSpinBox()
         self.batch.setObjectName("batchSize")
         self.batch.setRange(1, 65536)
+        self.batch.setToolTip("Batch size: memory (not shapes) scales with it")
         self.batch.setValue(document.batch_size)
         self.dtype = QComboBox()
         self.dtype.setObjectName("dtype")
@@ -60,10 +61,10 @@ class SummaryPanel(QWidget):
         self.optimizer.setObjectName("optimizer")
         self.optimizer.addItems(list(OPTIMIZER_STATES))
         controls = QHBoxLayout()
-        for label, widget in (("Batch size", self.batch), ("dtype", self.dtype), ("Optimizer", self.optimizer)):
+        for label, widget in (("Batch", self.batch), ("dtype", self.dtype), ("Optimizer", self.optimizer)):
             controls.addWidget(QLabel(label))
             controls.addWidget(widget)
-            controls.addSpacing(12)
+            controls.addSpacing(6)
         note = QLabel("MACs: weight multiply-accumulates; FLOPs = 2 × MACs")
         note.setToolTip(MACS_NOTE)
         note.setObjectName("inspectorDoc")

@@ -87,7 +87,7 @@ class MainWindow(QMainWindow):
         self._build_models(design, path)
         self.registry = ActionRegistry(self)
         register_window_actions(self)
-        self.workspaces = Workspaces(self, self.settings)
+        self.workspaces = Workspaces(self, self.settings, use_saved=restore)
         self.setCentralWidget(self.workspaces.stack)
         self._build_design_panels()
         for install in PLUGINS:

@@ -35,9 +35,11 @@ class Workspaces(QObject):
 
     changed = Signal(str)
 
-    def __init__(self, window: MainWindow, settings: QSettings) -> None:
+    def __init__(self, window: MainWindow, settings: QSettings, use_saved: bool = True) -> None:
         super().__init__(window)
         self.window, self.settings = window, settings
+        self.use_saved = use_saved  # False: start from the default layouts (screenshots), remember this session's
+        self._states: dict[str, QByteArray] = {}
         self.stack = QStackedWidget()
         self.stack.setObjectName("centralStack")
         self.tabs = QTabBar()
@@ -76,6 +78,9 @@ class Workspaces(QObject):
             self.save()
         self.current = name
         space = self.spaces[name]
+        for dock_name, dock in self.window.docks.items():  # out of the layout, with their tab groups (hidden
+            if dock_name not in space.docks:  # docks left in a group leave stale tab bars on screen)
+                self.window.removeDockWidget(dock)
         self.stack.setCurrentWidget(space.central)
         self.tabs.blockSignals(True)
         self.tabs.setCurrentIndex(self.names().index(name))
@@ -91,25 +96,29 @@ class Workspaces(QObject):
     def _arrange(self, space: Workspace) -> None:
         for dock_name, dock in self.window.docks.items():
             if dock_name not in space.docks:
-                dock.hide()
+                self.window.removeDockWidget(dock)
         space.arrange(self.window)
 
     def _restore(self, name: str) -> bool:
-        state = self.settings.value(f"workspaces/{name}")
+        state = self._states.get(name) or (self.settings.value(f"workspaces/{name}") if self.use_saved else None)
         if not isinstance(state, QByteArray) or not self.window.restoreState(state, LAYOUT_VERSION):
             return False
         members = self.spaces[name].docks
         for dock_name, dock in self.window.docks.items():
             if dock_name not in members:
-                dock.hide()
+                self.window.removeDockWidget(dock)
+            elif self.window.dockWidgetArea(dock) == Qt.DockWidgetArea.NoDockWidgetArea:  # new since the save
+                self.window.addDockWidget(self.window.dock_areas[dock_name], dock)
         return True
 
     def save(self) -> None:
         if self.current is not None:
-            self.settings.setValue(f"workspaces/{self.current}", self.window.saveState(LAYOUT_VERSION))
+            self._states[self.current] = self.window.saveState(LAYOUT_VERSION)
+            self.settings.setValue(f"workspaces/{self.current}", self._states[self.current])
 
     def reset_layout(self) -> None:
         """Forget every saved layout and arrange the current workspace as it first opened."""
+        self._states.clear()
         for name in self.spaces:
             self.settings.remove(f"workspaces/{name}")
         if self.current is not None:
@@ -123,9 +132,13 @@ def tabify_extras(w: MainWindow, workspace: str, anchors: dict[Qt.DockWidgetArea
     for name in w.workspaces.spaces[workspace].docks:
         if name in anchors.values():
             continue
-        anchor = anchors.get(w.dock_areas[name])
-        if anchor is not None and w.docks[anchor] not in w.tabifiedDockWidgets(w.docks[name]):
-            w.tabifyDockWidget(w.docks[anchor], w.docks[name])
+        dock, anchor = w.docks[name], anchors.get(w.dock_areas[name])
+        if w.dockWidgetArea(dock) == Qt.DockWidgetArea.NoDockWidgetArea:  # taken out by another workspace
+            visible = not dock.isHidden()
+            w.addDockWidget(w.dock_areas[name], dock)
+            dock.setVisible(visible)
+        if anchor is not None and w.docks[anchor] not in w.tabifiedDockWidgets(dock):
+            w.tabifyDockWidget(w.docks[anchor], dock)
     for anchor in anchors.values():
         w.docks[anchor].raise_()
 
