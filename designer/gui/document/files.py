@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,6 +72,7 @@ class FileController(QObject):
         self.document = document
         self.prompts = prompts
         self.settings = settings
+        self.openers: dict[str, Callable[[str], bool]] = {}  # suffix (".onnx") → a plugin's open(path)
 
     # --- recent files ---------------------------------------------------------------------------------
     def recent_files(self) -> list[str]:
@@ -112,6 +114,9 @@ class FileController(QObject):
         path = path or self.prompts.open_path(self._directory())
         if not path:
             return False
+        opener = self.openers.get(Path(path).suffix.lower())
+        if opener is not None:
+            return opener(str(path))
         if is_bundled_example(path):
             return self.open_example(path, asked=True)
         design = self._load(path)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QElapsedTimer, QObject, QThread, QTimer, Signal
@@ -24,7 +25,7 @@ from ...core import Design, analyze
 from ...core.coverage import coverage_map
 from ..document.document import DesignDocument
 from .image_source import InputImage, prepare_input
-from .jobs import CoverageResult, ErfResult, Job, Lane, RunKey, RunResult
+from .jobs import CoverageResult, ErfResult, Job, Lane, RunKey, RunResult, same_network
 
 AUTO_RUN_DELAY_MS = 150
 HEAD_LAYERS = 2  # the first run shows these top-level layers' maps first, then runs the rest
@@ -72,7 +73,7 @@ class RunController(QObject):
         self._runner: Runner | None = None  # touched by jobs only (worker thread)
         self._ran: RunKey | None = None
         self._head_shown = threading.Event()
-        self.lane = Lane("cnn-designer-run", ("weights", "run", "erf"), self)
+        self.lane = Lane("cnn-designer-run", ("weights", "snapshot", "run", "erf"), self)
         self.trace_lane = Lane("cnn-designer-trace", ("image", "coverage"), self)
         for lane in (self.lane, self.trace_lane):
             lane.finished.connect(self._on_job_done)
@@ -96,6 +97,25 @@ class RunController(QObject):
     @property
     def job_label(self) -> str:
         return self.lane.current.label if self.lane.current is not None else ""
+
+    @property
+    def weights(self) -> dict[str, np.ndarray] | None:
+        """The weights the run uses for the current design (shared: read only), or ``None`` when the runner
+        does not hold this design right now (no run yet, edited since, or a job is changing it): then
+        ``request_weights`` makes them on the worker."""
+        runner = self._runner
+        if runner is None or self.lane.current is not None:
+            return None
+        if not same_network(runner.design, self.document.design):
+            return None
+        return runner.weights
+
+    def request_weights(self, on_done) -> None:
+        """``on_done(weights)`` on the GUI thread with the weights the next run uses for the current design
+        (made on the runner's lane after pending weight changes: fitting ones kept, new layers fresh)."""
+        design = self.document.design
+        read = Job("snapshot", lambda: self._runner_for(design).weights, on_done, "Reading the weights")
+        self.lane.submit(read)
 
     def current_key(self) -> RunKey:
         return RunKey(self.document.design, self.image.version, self.weights_version)
@@ -161,6 +181,12 @@ class RunController(QObject):
         design = self.document.design
         self._weights_job(lambda: self._new_runner(design, load_weights(path, design), self.seed),
                           f"Loaded weights from {path}")
+
+    def set_weights(self, weights: dict[str, np.ndarray], source: str) -> None:
+        """Use ``weights`` (checked against the current design on the worker) and run the design with them."""
+        design = self.document.design
+        self._weights_job(lambda: self._new_runner(design, weights, self.seed),
+                          f"Loaded weights from {source}", run=True)
 
     def save_weights(self, path: str) -> None:
         design = self.document.design
@@ -267,8 +293,17 @@ class RunController(QObject):
         self._head_shown.clear()
         self._partial.emit(RunResult(key, head, x, display, outputs, list(outputs), dict(runner.last_timings),
                                      {}, {}, {}))
-        self._head_shown.wait(HEAD_PAINT_S)  # let the window paint them before the heavy rest holds the GIL
+        self._wait_for_head_paint()
         return dict(runner.last_timings)
+
+    def _wait_for_head_paint(self) -> None:
+        """Let the window paint the head's maps before the heavy rest holds the GIL: up to ``HEAD_PAINT_S``,
+        ended early by the paint or by a cancel (closing the window must not wait for a paint that the
+        stopped event loop will never do)."""
+        deadline = time.monotonic() + HEAD_PAINT_S
+        while not self._head_shown.wait(0.02):
+            if self.lane.cancel.is_set() or time.monotonic() >= deadline:
+                return
 
     @staticmethod
     def _cut_at(design: Design, layer: str, error: str) -> tuple[Design, dict[str, str]]:
@@ -333,12 +368,12 @@ class RunController(QObject):
             self.coverage = coverage
             self.coverage_changed.emit()
 
-    def _weights_job(self, fn, done_text: str) -> None:
+    def _weights_job(self, fn, done_text: str, run: bool = False) -> None:
         def done(_) -> None:
             self.message.emit(done_text)
             self.weights_version += 1
             self._drop_erf()
-            if self.result is not None or self.auto_run:
+            if run or self.result is not None or self.auto_run:
                 self.run()
         self.lane.submit(Job("weights", fn, done, "Weights"))
 

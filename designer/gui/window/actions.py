@@ -202,8 +202,10 @@ def _run_actions(w: MainWindow) -> None:
     a.add("open_image", "&Open Image…", lambda: w.open_image(), "image", "image", "Ctrl+I", SP.SP_DirOpenIcon)
     a.add("sample_image", "Use &Sample Image", w.image.use_sample, "image", "image")
     a.add("reseed", "&Re-seed…", lambda: w.reseed(), "weights", "weights")
-    a.add("load_weights", "&Load Weights (.npz)…", lambda: w.load_weights(), "weights", "weights")
-    a.add("save_weights", "&Save Weights (.npz)…", lambda: w.save_weights(), "weights", "weights")
+    a.add("load_weights", "&Load Weights (.npz, .safetensors, .pt)…", lambda: w.load_weights(), "weights",
+          "weights")
+    a.add("save_weights", "&Save Weights (.npz, .safetensors)…", lambda: w.save_weights(), "weights",
+          "weights")
     note = a.add("presets_note", "Kernel presets: select a Conv2d layer, see the Inspector", None, "weights",
                  "notes")
     note.setEnabled(False)

@@ -36,6 +36,7 @@ from ..document.document import DesignDocument
 from ..document.edits import EditOps
 from ..document.files import FileController
 from ..inspector.panel import InspectorPanel
+from ..interop import plugin as interop_plugin
 from ..arithmetic import plugin as arithmetic_plugin
 from ..palette.palette import LayerPalette
 from ..run import plugin as run_plugin
@@ -54,7 +55,11 @@ from .workspaces import Workspaces, place, tabify_extras
 APP_NAME = "CNN Designer"
 Area = Qt.DockWidgetArea
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")"
-PLUGINS: tuple[Callable[[MainWindow], None], ...] = (run_plugin.install, arithmetic_plugin.install)
+WEIGHTS_OPEN_FILTER = ("Weights (*.npz *.safetensors *.pt *.pth);;NumPy (*.npz);;"
+                       "safetensors (*.safetensors);;PyTorch checkpoints (*.pt *.pth);;All files (*)")
+WEIGHTS_SAVE_FILTER = "NumPy (*.npz);;safetensors (*.safetensors)"
+PLUGINS: tuple[Callable[[MainWindow], None], ...] = (run_plugin.install, arithmetic_plugin.install,
+                                                     interop_plugin.install)
 DOCK_FEATURES = (QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable
                  | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
 PREFERRED_SIZE = (1600, 1000)
@@ -228,10 +233,10 @@ class MainWindow(QMainWindow):
 
     # --- dropping files ------------------------------------------------------------------------------------
     def _dropped_file(self, event) -> str | None:
-        """A dropped ``.json`` design or image file (PNG, JPEG, BMP)."""
+        """A dropped ``.json`` design, a file a plugin opens (``.onnx``) or an image file (PNG, JPEG, BMP)."""
         for url in event.mimeData().urls():
             path = url.toLocalFile() if url.isLocalFile() else ""
-            if Path(path).suffix.lower() == ".json" or is_image_path(path):
+            if Path(path).suffix.lower() in (".json", *self.files.openers) or is_image_path(path):
                 return path
         return None
 
@@ -288,13 +293,16 @@ class MainWindow(QMainWindow):
 
     def load_weights(self, path: str | None = None) -> None:
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "Load weights", "", "NumPy weights (*.npz)")
+            path, _ = QFileDialog.getOpenFileName(self, "Load weights", "", WEIGHTS_OPEN_FILTER)
         if path:
             self.run.load_weights(path)
 
     def save_weights(self, path: str | None = None) -> None:
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Save weights", "weights.npz", "NumPy weights (*.npz)")
+            path, chosen = QFileDialog.getSaveFileName(self, "Save weights", "weights.npz",
+                                                       WEIGHTS_SAVE_FILTER)
+            if path and not Path(path).suffix:  # save_weights picks the format by the suffix
+                path += ".safetensors" if "safetensors" in chosen else ".npz"
         if path:
             self.run.save_weights(path)
 

@@ -20,6 +20,8 @@ def export_filter_for(path: str) -> str:
 class Prompts:
     def __init__(self, parent: QWidget) -> None:
         self.parent = parent
+        # what Open offers, (title, pattern); plugins add theirs: ("ONNX models", "*.onnx")
+        self.open_kinds: list[tuple[str, str]] = [("CNN designs", "*.json")]
 
     def ask_save_changes(self, name: str, before: str = "closing") -> str:
         """``"save"``, ``"discard"`` or ``"cancel"``; ``before`` says what is about to happen ("closing",
@@ -31,8 +33,15 @@ class Prompts:
         return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
 
     def open_path(self, directory: str) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(self.parent, "Open design", directory, DESIGN_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Open design", directory, self.open_filter())
         return path or None
+
+    def open_filter(self) -> str:
+        """All openable files first, then each kind, then all files."""
+        kinds = [f"{title} ({pattern})" for title, pattern in self.open_kinds]
+        if len(kinds) > 1:
+            kinds.insert(0, f"Designs and models ({' '.join(p for _, p in self.open_kinds)})")
+        return ";;".join([*kinds, "All files (*)"])
 
     def save_path(self, suggested: str) -> str | None:
         path, _ = QFileDialog.getSaveFileName(self.parent, "Save design", suggested, DESIGN_FILTER)
