@@ -12,12 +12,11 @@ from .spec import (
     RFStep,
     Shape,
     Tensors,
-    bias,
     fmt_once,
     fmt_pair,
     need_map,
     register,
-    weight,
+    weight_and_bias,
 )
 
 IN_CHANNELS = ParamSpec("in_channels", "opt_int", None, "Channels of the input; inferred when absent, checked when given.")
@@ -105,10 +104,7 @@ def _conv_shape(in_shape: Shape, hp: HP) -> Shape:
 def _conv_tensors(in_shape: Shape, hp: HP) -> Tensors:
     """``weight [C_out, C_in/g, k_h, k_w]`` (OIHW) and ``bias [C_out]``: ``(k_h·k_w·C_in/g + bias)·C_out``."""
     c_out = hp["out_channels"]
-    tensors = {"weight": weight((c_out, in_shape[0] // hp["groups"], *hp["kernel_size"]))}
-    if hp["bias"]:
-        tensors["bias"] = bias((c_out,))
-    return tensors
+    return weight_and_bias((c_out, in_shape[0] // hp["groups"], *hp["kernel_size"]), c_out, hp["bias"])
 
 
 def _conv_params_text(in_shape: Shape, hp: HP) -> str:
@@ -221,10 +217,7 @@ def _convt_shape(in_shape: Shape, hp: HP) -> Shape:
 def _convt_tensors(in_shape: Shape, hp: HP) -> Tensors:
     """``weight [C_in, C_out/g, k_h, k_w]`` and ``bias [C_out]``: ``C_in·(C_out/g)·k_h·k_w + bias·C_out``."""
     c_out = hp["out_channels"]
-    tensors = {"weight": weight((in_shape[0], c_out // hp["groups"], *hp["kernel_size"]))}
-    if hp["bias"]:
-        tensors["bias"] = bias((c_out,))
-    return tensors
+    return weight_and_bias((in_shape[0], c_out // hp["groups"], *hp["kernel_size"]), c_out, hp["bias"])
 
 
 def _convt_params_text(in_shape: Shape, hp: HP) -> str:

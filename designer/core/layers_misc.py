@@ -30,12 +30,13 @@ from .spec import (
     numel,
     inplace_saves,
     register,
-    weight,
+    weight_and_bias,
 )
 
 # --- activations: elementwise, shape-preserving, no MACs -------------------------------------
-INPLACE_PARAM = ParamSpec("inplace", "bool", False, "Overwrite the input with the output (saves memory while "
-                          "training when nothing else needs the input). Default: false")
+INPLACE_PARAM = ParamSpec("inplace", "bool", False, "Overwrite the input with the output. While training this "
+                          "frees a map only where PyTorch's backward needs neither (LeakyReLU, ELU); ReLU keeps its "
+                          "output either way, and ReLU6, SiLU and Hardswish copy their input first. Default: false")
 _ACTIVATION_TRAITS = frozenset({ELEMENTWISE, UNIFORM_IDENTITY, TRANSPARENT})
 
 
@@ -259,10 +260,7 @@ def _linear_shape(in_shape: Shape, hp: HP) -> Shape:
 
 def _linear_tensors(in_shape: Shape, hp: HP) -> Tensors:
     """``weight [out, in]`` and ``bias [out]``: ``in·out + bias·out``."""
-    tensors = {"weight": weight((hp["out_features"], in_shape[0]))}
-    if hp["bias"]:
-        tensors["bias"] = bias((hp["out_features"],))
-    return tensors
+    return weight_and_bias((hp["out_features"], in_shape[0]), hp["out_features"], hp["bias"])
 
 
 register(LayerSpec(

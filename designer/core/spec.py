@@ -220,6 +220,14 @@ def bias(shape: Shape) -> TensorSpec:
     return TensorSpec(tuple(shape), "zeros")
 
 
+def weight_and_bias(weight_shape: Shape, outputs: int, has_bias: bool) -> Tensors:
+    """A He-normal ``weight`` and, when ``has_bias``, a zero ``bias [outputs]`` (convolutions, Linear)."""
+    tensors = {"weight": weight(weight_shape)}
+    if has_bias:
+        tensors["bias"] = bias((outputs,))
+    return tensors
+
+
 def gamma(shape: Shape) -> TensorSpec:
     """A normalisation scale γ that starts at one."""
     return TensorSpec(tuple(shape), "ones")

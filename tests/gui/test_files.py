@@ -53,12 +53,12 @@ def test_unsaved_changes_are_asked_about(make_window, tmp_path):
     doc = window.document
     doc.set_params("c1", out_channels=8)
     window.prompts.save_answer = "cancel"
-    assert not window.files.open(str(EXAMPLES / "vgg16.json"))
+    assert not window.files.open(str(EXAMPLES / "hdc_segment.json"))  # small: opening runs it
     assert doc.design.name == "LeNet-5" and window.prompts.asked
     assert not window.close() and window.isVisible()
     window.prompts.save_answer = "discard"
-    assert window.files.open(str(EXAMPLES / "vgg16.json"))
-    assert doc.design.name == example("vgg16").name and not doc.modified
+    assert window.files.open(str(EXAMPLES / "hdc_segment.json"))
+    assert doc.design.name == example("hdc_segment").name and not doc.modified
 
 
 def test_examples_open_as_untitled_copies(make_window):
@@ -70,14 +70,14 @@ def test_examples_open_as_untitled_copies(make_window):
 
 def test_file_open_on_a_bundled_example_opens_an_untitled_copy(make_window, tmp_path):
     window = make_window("lenet5")
-    window.prompts.open_answer = str(EXAMPLES / "vgg16.json")
+    window.prompts.open_answer = str(EXAMPLES / "hdc_segment.json")  # small: opening runs it
     window.action("open").trigger()
-    assert window.document.design.name == example("vgg16").name and window.document.path is None
+    assert window.document.design.name == example("hdc_segment").name and window.document.path is None
     window.prompts.save_as_answer = str(tmp_path / "mine.json")
-    window.document.set_params("conv1_1", out_channels=8)
+    window.document.set_params("conv_r1a", out_channels=8)
     window.action("save").trigger()  # Save asks where instead of overwriting the example
     assert window.document.path == str(tmp_path / "mine.json")
-    assert example("vgg16").layers[0].params["out_channels"] == 64
+    assert example("hdc_segment").layers[0].params["out_channels"] == 64
 
 
 def test_export_summary_in_every_core_format(make_window, tmp_path):
@@ -93,11 +93,11 @@ def test_export_summary_in_every_core_format(make_window, tmp_path):
 def test_dropping_a_json_file_opens_it(make_window):
     window = make_window("lenet5")
     mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(EXAMPLES / "alexnet.json"))])
+    mime.setUrls([QUrl.fromLocalFile(str(EXAMPLES / "hdc_segment.json"))])  # small: opening runs it
     event = QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
                        Qt.KeyboardModifier.NoModifier)
     window.dropEvent(event)
-    assert window.document.design == Design.load(EXAMPLES / "alexnet.json")
+    assert window.document.design == Design.load(EXAMPLES / "hdc_segment.json")
 
 
 def test_recent_files_persist_in_settings(make_window, settings, tmp_path):

@@ -53,3 +53,12 @@ def test_budget_gives_largest_batch_and_remedies_apply(qtbot):
     fit.list.setCurrentItem(fit.list.topLevelItem(stride))
     fit.apply_selected()
     assert panel.document.undo_stack.canUndo()
+
+
+def test_window_has_the_memory_dock_and_it_follows_the_settings(make_window):
+    window = make_window("resnet18")
+    window.show_dock("memory")
+    panel = window.memory_panel
+    window.document.set_options(batch_size=4, optimizer="adam")
+    assert panel.timeline.step.peak == window.document.analysis.memory["training_bytes"]
+    assert "adam" in panel.settings.text()

@@ -11,6 +11,7 @@ from designer.gui import app as gui_app
 from designer.gui.inspector.extras import ActivationPlot, activation_curves
 from designer.gui.inspector.kernel_presets import KernelPresetPicker
 
+from .conftest import EXAMPLES
 from .test_run import run_and_wait, strided
 
 
@@ -181,7 +182,8 @@ def test_screenshot_renders_the_asked_size_and_workspace_after_a_run(tmp_path, q
     original = gui_app.save_screenshot
     monkeypatch.setattr(gui_app, "save_screenshot", lambda w, out, size: (windows.append(w), original(w, out, size)))
     out = tmp_path / "shot.png"
-    assert gui_app.run_app(None, screenshot=str(out), size="1024x700", workspace="run") == 0
+    design = str(EXAMPLES / "inception3a.json")  # small (VGG-16, the default, costs 5 s of CPU)
+    assert gui_app.run_app(design, screenshot=str(out), size="1024x700", workspace="run") == 0
     image = QImage(str(out))
     assert (image.width(), image.height()) == (1024, 700)
     window = windows[0]

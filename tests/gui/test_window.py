@@ -84,6 +84,32 @@ def test_every_workspace_is_usable_at_small_and_large_sizes(make_window, qtbot, 
                 assert dock.width() >= 150 and dock.height() >= 100, (name, dock.objectName())
 
 
+def test_a_wide_plugin_panel_scrolls_instead_of_widening_the_window(make_window, qtbot, monkeypatch):
+    from designer.gui.window import main_window
+
+    def install(window) -> None:
+        wide = QLabel("a plugin's wide panel")
+        wide.setMinimumWidth(900)
+        window.add_dock("wide", "Wide", wide, Qt.DockWidgetArea.BottomDockWidgetArea, ("design",))
+    monkeypatch.setattr(main_window, "PLUGINS", (*main_window.PLUGINS, install))
+    window = make_window("lenet5", size=(1024, 700))
+    qtbot.wait(20)
+    assert window.minimumSizeHint().width() <= 1024 and window.width() == 1024
+    assert window.dock("wide").widget().objectName().endswith("Scroll")
+
+
+def test_a_short_profile_plot_drops_its_axis_title_instead_of_clipping_it(make_window, qtbot):
+    window = make_window("lenet5", size=(1024, 700), workspace="run")
+    profile = window.profile
+    axis = profile.plot.getAxis("left")
+    profile.plot.setFixedHeight(60)  # "Parameters" needs ~90 px
+    qtbot.wait(20)
+    assert not axis.label.isVisible()
+    profile.plot.setFixedHeight(240)
+    qtbot.wait(20)
+    assert axis.label.isVisible() and "Parameters" in axis.labelText
+
+
 def test_the_window_opens_inside_the_screen_at_any_scale():
     # a 1600×1000 screen at scale 1.5 offers 1066×666 device-independent pixels
     assert fitted_size((1600, 1000), (1066, 666), (843, 430)) == (1002, 626)
@@ -116,6 +142,17 @@ def test_fit_to_view_fits_a_tall_network_with_compact_cards_and_a_minimap(make_w
     assert 0.2 <= scale < 0.55  # small: cards switch to type-and-shape (COMPACT_LOD)
     window.action("zoom_reset").trigger()
     assert canvas.minimap.isVisible()  # the network no longer fits: the overview shows where we are
+
+
+def test_compact_cards_put_a_long_type_on_its_own_line_instead_of_cutting_it():
+    from PySide6.QtGui import QFontMetricsF
+
+    from designer.gui.canvas.items import compact_needs_two_lines
+    from designer.gui.style import font
+    metrics = QFontMetricsF(font(15, bold=True))
+    assert not compact_needs_two_lines(metrics, "ReLU", "64×56×56", 212, 64)
+    assert compact_needs_two_lines(metrics, "BatchNorm2d", "64×112×112", 212, 64)  # was "Batc…"
+    assert not compact_needs_two_lines(metrics, "BatchNorm2d", "64×112×112", 212, 20)  # no room: one line
 
 
 def test_branches_collapse_and_expand(make_window):
@@ -302,6 +339,10 @@ def test_9_help_has_shortcuts_and_getting_started(make_window):
     window = make_window("lenet5")
     shortcuts = page_html(window, "shortcuts")
     assert "Redo" in shortcuts and "Ctrl+Shift+Z" in shortcuts and "F5" in shortcuts
+    assert "F14" not in shortcuts and ", Undo<" not in shortcuts and ", Redo<" not in shortcuts  # typable keys
+    window.document.select(window.document.analysis.rows[0].name)
+    window.edit_ops.delete()
+    assert "Undo Delete" in window.action("undo").text() and "Undo Delete" not in page_html(window, "shortcuts")
     assert "Design" in page_html(window, "start") and "Run" in page_html(window, "start")
     window.action("shortcuts").trigger()
     dialog = window.findChild(QWidget, "help_shortcuts")

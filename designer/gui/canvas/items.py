@@ -5,13 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFontMetrics, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from ..style import EDGE, INPUT_COLORS, LEVEL_COLORS, LEVEL_ICONS, MUTED, SELECTION, TEXT, family_color, font
 from .layout import Box, Edge, Frame
 
 COMPACT_LOD = 0.55  # below this zoom a card shows only its type and shape, in a larger font
+
+
+def compact_needs_two_lines(metrics: QFontMetricsF | QFontMetrics, title: str, shape: str, width: float,
+                            height: float) -> bool:
+    """Whether a compact card shows type and shape on two lines: the type does not fit beside the shape
+    (``w(title) + w("  ") + w(shape) > width``) and two lines fit the card (``2·line height ≤ height``)."""
+    fits_beside = metrics.horizontalAdvance(title + "  " + shape) <= width
+    return not fits_beside and 2 * metrics.height() <= height
 
 
 @dataclass
@@ -74,7 +82,8 @@ class CardItem(QGraphicsItem):
 
     def _paint_compact(self, painter: QPainter, lod: float) -> None:
         """Zoomed out: the card's colours and one line, type and output shape, in a font that stays about
-        8 px on screen (level of detail, as in map viewers); the type is shortened before the shape."""
+        8 px on screen (level of detail, as in map viewers); a type too long to sit beside its shape
+        ("BatchNorm2d  64×112×112") goes on a line of its own instead of being cut to "Batc…"."""
         accent, background, border = self._colors()
         rect = self._rect
         painter.setPen(QPen(QColor(SELECTION) if self.selected else border, (3.5 if self.selected else 1.5) / lod))
@@ -85,14 +94,19 @@ class CardItem(QGraphicsItem):
         painter.setFont(font(min(5.4 / lod, rect.height() * 0.4), bold=True))
         painter.setPen(QColor("#ffffff" if self.kind == "input" else TEXT))
         shape = self.content.shape.removeprefix("→ ")
-        inner = rect.adjusted(16, 0, -8, 0)
-        shape_w = painter.fontMetrics().horizontalAdvance(shape)
-        align = Qt.AlignmentFlag.AlignVCenter
-        painter.drawText(inner, align | Qt.AlignmentFlag.AlignRight, shape)
         title = self.content.title if self.kind != "input" else "Input"
-        room = int(inner.width() - shape_w - painter.fontMetrics().horizontalAdvance("  "))
-        painter.drawText(inner, align | Qt.AlignmentFlag.AlignLeft,
-                         painter.fontMetrics().elidedText(title, Qt.TextElideMode.ElideRight, max(room, 0)))
+        inner = rect.adjusted(16, 0, -8, 0)
+        metrics = painter.fontMetrics()
+        if not compact_needs_two_lines(metrics, title, shape, inner.width(), rect.height()):
+            room = int(inner.width() - metrics.horizontalAdvance(shape + "  "))
+            painter.drawText(inner, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, shape)
+            painter.drawText(inner, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                             metrics.elidedText(title, Qt.TextElideMode.ElideRight, max(room, 0)))
+            return
+        top, bottom = inner.adjusted(0, 0, 0, -inner.height() / 2), inner.adjusted(0, inner.height() / 2, 0, 0)
+        painter.drawText(top, Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft,
+                         metrics.elidedText(title, Qt.TextElideMode.ElideRight, int(inner.width())))
+        painter.drawText(bottom, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignRight, shape)
 
     def _colors(self) -> tuple[QColor, QColor, QColor]:
         """(accent, background, border)."""

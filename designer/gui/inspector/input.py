@@ -59,7 +59,7 @@ class StatsField(TextField):
 
 TOTAL_ROWS = [("params", "Params"), ("buffers", "Buffers"), ("macs", "MACs"), ("flops", "FLOPs"),
               ("input", "Input size"), ("weights", "Params size"), ("activations", "Activations"),
-              ("peak", "Inference peak"), ("training", "Training estimate"), ("valid", "Design")]
+              ("peak", "Inference peak"), ("training", "Training step peak"), ("valid", "Design")]
 
 
 class InputInspector(QWidget):

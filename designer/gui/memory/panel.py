@@ -27,6 +27,7 @@ class MemoryPanel(QWidget):
         self.mode.addItems(list(MODES))
         self.mode.currentIndexChanged.connect(self._on_mode_change)
         self.settings = QLabel()
+        self.settings.setWordWrap(True)
         self.timeline = MemoryTimeline()
         self.fit = FitPanel(document)
         self.tabs = QTabWidget()

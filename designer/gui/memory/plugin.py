@@ -1,4 +1,5 @@
-"""``install(window)``: the Memory dock in the design workspace (one of the window's ``PLUGINS``)."""
+"""``install(window)``: the "Training memory" dock in the design workspace (one of the window's ``PLUGINS``),
+hidden until opened from View › panels."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 
 def install(w: MainWindow) -> None:
     """Create the memory panel on the window's document and register its dock."""
-    w.memory = MemoryPanel(w.document)
-    w.add_dock("memory", "Memory", w.memory, Qt.DockWidgetArea.BottomDockWidgetArea, ("design",))
-    w.docks["memory"].visibilityChanged.connect(w.memory.deferred.on_visibility_change)
+    w.memory_panel = MemoryPanel(w.document)
+    w.add_dock("memory", "Training memory", w.memory_panel, Qt.DockWidgetArea.BottomDockWidgetArea, ("design",))
+    w.docks["memory"].hide()  # opened from View › panels; the workspace's default layout stays as it is
+    w.docks["memory"].visibilityChanged.connect(w.memory_panel.deferred.on_visibility_change)

@@ -63,8 +63,9 @@ class MemoryTimeline(QWidget):
         self.step: StepMemory | None = None
         self.plot = pg.PlotWidget(background="w")
         self.plot.setObjectName("memoryTimeline")
-        self.plot.setLabel("left", "live memory (MiB)")
-        self.plot.setLabel("bottom", "allocation (forward → backward → optimizer step)")
+        self.plot.setLabel("left", "MiB")
+        self.plot.setToolTip("Live memory after each allocation of the step (forward → backward → optimizer), "
+                             "stacked by kind; the red marker is the peak")
         self.plot.setMouseEnabled(x=True, y=False)
         self.plot.scene().sigMouseClicked.connect(self._on_plot_click)
         self.peak_marker = pg.ScatterPlotItem(size=12, symbol="t", brush=pg.mkBrush("#d32f2f"), pen=None)
@@ -76,11 +77,12 @@ class MemoryTimeline(QWidget):
         self.tensors = QTreeWidget()
         self.tensors.setObjectName("peakTensors")
         self.tensors.setHeaderLabels(["Held by", "Kind", "Size"])
-        self.tensors.setColumnWidth(0, 220)
-        split = QSplitter(Qt.Orientation.Vertical)
+        self.tensors.setColumnWidth(0, 150)
+        split = QSplitter(Qt.Orientation.Horizontal)  # side by side: the bottom dock is short
         split.addWidget(self.plot)
         split.addWidget(self.tensors)
-        split.setSizes([300, 160])
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.caption)

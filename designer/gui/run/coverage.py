@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from ...core.formatting import human_count
 from ..deferred import DeferredRefresh
@@ -74,10 +74,15 @@ class CoverageView(QWidget):
         self.layer_box = QComboBox()
         self.layer_box.setObjectName("coverageLayer")
         self.layer_box.activated.connect(self._on_layer_change)
+        self.layer_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.layer_box.setMinimumContentsLength(14)  # long layer names are elided, not widening the dock
         row.addWidget(self.layer_box)
         self.summary = QLabel()
         self.summary.setObjectName("coverageSummary")
         self.summary.setWordWrap(True)
+        # a wrapped label's hint before the first layout is as wide as its text, which made the window
+        # wider than 1024 px for long layer names: it wraps in whatever the row leaves
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         row.addWidget(self.summary, 1)
         self.cancel = QPushButton("Cancel")
         self.cancel.setObjectName("cancelCoverage")

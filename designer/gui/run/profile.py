@@ -124,6 +124,7 @@ class ProfileView(QWidget):
         self.plot.scene().sigMouseClicked.connect(self._on_mouse_click)
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_move)
         self.plot.getViewBox().sigXRangeChanged.connect(lambda *_: self._set_ticks())
+        self.plot.getViewBox().sigResized.connect(lambda *_: self._fit_axis_label())
         self.deferred = DeferredRefresh(self, self.refresh)
         document.changed.connect(self.deferred.request)
         document.selection_changed.connect(self.deferred.request)
@@ -143,6 +144,7 @@ class ProfileView(QWidget):
         x = np.arange(len(self.rows))
         selected = next((i for i, r in enumerate(self.rows) if r.name == self.document.selected), None)
         self.plot.setLabel("left", METRICS[self.metric_key])
+        self._fit_axis_label()
         is_curve = self.metric_key == "rf"
         self.curve.setVisible(is_curve)
         self.bars.setVisible(not is_curve)
@@ -181,6 +183,13 @@ class ProfileView(QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._set_ticks()
+
+    def _fit_axis_label(self) -> None:
+        """The value axis names its metric only when the plot is tall enough for the whole name (a short
+        plot, e.g. at 1024×700, would clip "Parameters" to "Parameter"; the Show box names it anyway)."""
+        axis = self.plot.getAxis("left")
+        needed = self.plot.fontMetrics().horizontalAdvance(METRICS[self.metric_key]) + 24
+        axis.showLabel(self.plot.height() >= needed)
 
     def _set_value_ticks(self, logs: np.ndarray | None) -> None:
         """Log scale: the bars are log10 values; label the axis with the powers of ten they stand for."""

@@ -6,7 +6,8 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QKeySequence
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox, QTextBrowser, QVBoxLayout
 
 if TYPE_CHECKING:
@@ -39,11 +40,32 @@ coverage map, where the holes are plain to see.</li>
 """
 
 
+# dedicated keys most keyboards lack (Qt adds them to the platform's Undo/Redo/Copy… bindings)
+DEDICATED_KEYS = frozenset({Qt.Key.Key_Undo, Qt.Key.Key_Redo, Qt.Key.Key_Copy, Qt.Key.Key_Cut, Qt.Key.Key_Paste,
+                            Qt.Key.Key_Open, Qt.Key.Key_Save, Qt.Key.Key_New, Qt.Key.Key_Close, Qt.Key.Key_Help,
+                            *(Qt.Key(Qt.Key.Key_F13.value + k) for k in range(23))})
+
+
+def typed_keys(keys: list[QKeySequence]) -> list[QKeySequence]:
+    """The shortcuts a user can type: without dedicated Undo/Copy/F13–F35 keys (all of them if that
+    leaves none)."""
+    typed = [k for k in keys if k.count() and k[0].key() not in DEDICATED_KEYS]
+    return typed or keys
+
+
+def action_label(action: QAction) -> str:
+    """The menu text without its mnemonic, and without the edit an Undo/Redo names today ("Undo Delete
+    conv1" → "Undo"): the page lists commands, not the current history."""
+    text = action.text().replace("&", "")
+    name = action.objectName().removeprefix("action_")
+    return name.capitalize() if name in ("undo", "redo") else text
+
+
 def shortcuts_html(window: MainWindow) -> str:
     """One row per registered action with a shortcut, grouped by menu."""
     rows = []
     for key, menu in window.registry.menus.items():
-        entries = [(a.text().replace("&", ""), a.shortcuts()) for a in menu.actions() if a.shortcuts()]
+        entries = [(action_label(a), typed_keys(a.shortcuts())) for a in menu.actions() if a.shortcuts()]
         if not entries:
             continue
         rows.append(f"<tr><td colspan=2><b>{escape(menu.title().replace('&', ''))}</b></td></tr>")

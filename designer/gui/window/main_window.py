@@ -37,6 +37,7 @@ from ..document.edits import EditOps
 from ..document.files import FileController
 from ..inspector.panel import InspectorPanel
 from ..interop import plugin as interop_plugin
+from ..memory import plugin as memory_plugin
 from ..arithmetic import plugin as arithmetic_plugin
 from ..palette.palette import LayerPalette
 from ..run import plugin as run_plugin
@@ -59,18 +60,19 @@ WEIGHTS_OPEN_FILTER = ("Weights (*.npz *.safetensors *.pt *.pth);;NumPy (*.npz);
                        "safetensors (*.safetensors);;PyTorch checkpoints (*.pt *.pth);;All files (*)")
 WEIGHTS_SAVE_FILTER = "NumPy (*.npz);;safetensors (*.safetensors)"
 PLUGINS: tuple[Callable[[MainWindow], None], ...] = (run_plugin.install, arithmetic_plugin.install,
-                                                     interop_plugin.install)
+                                                     interop_plugin.install, memory_plugin.install)
 DOCK_FEATURES = (QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable
                  | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
 PREFERRED_SIZE = (1600, 1000)
-SIDE_AREAS = (Area.LeftDockWidgetArea, Area.RightDockWidgetArea)
-SIDE_DOCK_MAX_MIN = 380  # px: a side panel that cannot be narrower scrolls, so the window fits 1024 px
+# px: a panel that cannot be narrower than this scrolls, so the window fits 1024 px (a side dock's minimum
+# width adds to the window's; a bottom dock's, even in a tab, to the canvas column's: 1024 − 2 side docks)
+DOCK_MAX_MIN = {Area.LeftDockWidgetArea: 380, Area.RightDockWidgetArea: 380, Area.BottomDockWidgetArea: 480,
+                Area.TopDockWidgetArea: 480}
 
 
-def fit_in_side(widget: QWidget) -> QWidget:
-    """``widget`` itself, or inside a scroll area when it cannot shrink to ``SIDE_DOCK_MAX_MIN`` px (a side
-    dock's minimum width adds to the window's)."""
-    if widget.minimumSizeHint().width() <= SIDE_DOCK_MAX_MIN:
+def fit_in_dock(widget: QWidget, area: Area) -> QWidget:
+    """``widget`` itself, or inside a scroll area when it cannot shrink to ``DOCK_MAX_MIN[area]`` px."""
+    if widget.minimumSizeHint().width() <= DOCK_MAX_MIN.get(area, 480):
         return widget
     scroll = QScrollArea()
     scroll.setObjectName(f"{widget.objectName() or 'panel'}Scroll")
@@ -115,7 +117,9 @@ class MainWindow(QMainWindow):
             fit_to_screen(self, PREFERRED_SIZE)
         if restore:
             self.restore_settings()
+        intended = self.size()
         self.workspaces.switch(self._start_workspace(workspace, restore))
+        self.resize(intended)  # plugin docks side by side before they were tabbed may have widened the window
 
     # --- building -----------------------------------------------------------------------------------------
     def _build_models(self, design: Design, path: str | None) -> None:
@@ -177,7 +181,7 @@ class MainWindow(QMainWindow):
             raise ValueError(f"dock {name!r} is registered twice")
         dock = QDockWidget(title, self)
         dock.setObjectName(f"{name}Dock")
-        dock.setWidget(fit_in_side(widget) if area in SIDE_AREAS else widget)
+        dock.setWidget(fit_in_dock(widget, area))
         dock.setFeatures(DOCK_FEATURES)
         self.addDockWidget(area, dock)
         self.docks[name] = dock
