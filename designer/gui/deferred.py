@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QWidget
 
 
@@ -42,6 +42,13 @@ class DeferredRefresh(QObject):
             self._refresh()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self._widget and event.type() == QEvent.Type.Show:
-            self.on_visibility_change(True)
+        if watched is self._widget and event.type() == QEvent.Type.Show and self.stale:
+            QTimer.singleShot(0, self, self._on_shown)  # once laid out: is it in front or behind a tab?
         return False
+
+    def _on_shown(self) -> None:
+        """A shown widget refreshes only if it can be seen: a dock behind another tab is 'shown' with the
+        window but waits for its tab to be raised (a new window would otherwise trace every hidden view)."""
+        if self.stale and self.on_screen():
+            self.stale = False
+            self._refresh()

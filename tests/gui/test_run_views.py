@@ -72,6 +72,8 @@ def test_profile_sparsity_after_a_run(make_window, qtbot):
 def test_coverage_shows_holes_for_2_2_2_and_none_for_1_2_5(make_window, qtbot):
     window = make_window(dilated([2, 2, 2]))
     coverage = window.coverage
+    assert coverage.counts is None  # behind the Summary tab: not traced yet
+    window.show_dock("coverage")
     assert coverage.layer == "conv3"  # the layer with the gridding warning
     window.run.wait()  # traced on the worker thread
     assert "holes" in coverage.summary.text()

@@ -103,7 +103,7 @@ class CoverageView(QWidget):
         document.changed.connect(self.deferred.request)
         document.selection_changed.connect(self._on_selection_change)
         controller.coverage_changed.connect(self._on_coverage_change)
-        self._on_document_change()
+        self.deferred.request()  # traced and drawn when its tab is first shown, not with every new window
 
     def spatial_layers(self) -> list[str]:
         return [r.name for r in self.document.analysis.rows
