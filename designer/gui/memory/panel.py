@@ -41,7 +41,7 @@ class MemoryPanel(QWidget):
         layout.addWidget(self.tabs)
         self.deferred = DeferredRefresh(self, self.refresh)
         document.changed.connect(self._on_document_change)
-        self.refresh()
+        self.deferred.request()  # simulates a training step only once the panel is on screen
 
     @property
     def training(self) -> bool:
