@@ -10,11 +10,19 @@ import argparse
 
 import numpy as np
 
-from .outputs import check_distinct_paths, read_image, save_npy, write_png
-from .support import EXIT_OK, UserError, add_weights_argument, check_valid, load_design_or_fail, make_runner, run_errors
+from designer.backend.gradients import EffectiveRF, effective_rf
 from designer.core import Design, analyze
 
-from designer.backend.gradients import EffectiveRF, effective_rf
+from .outputs import check_distinct_paths, read_image, save_npy, write_png
+from .support import (
+    EXIT_OK,
+    UserError,
+    add_weights_argument,
+    check_valid,
+    load_design_or_fail,
+    make_runner,
+    run_errors,
+)
 
 
 def _input(args: argparse.Namespace, design: Design) -> np.ndarray | None:

@@ -10,7 +10,7 @@ Public API::
 
 from __future__ import annotations
 
-from . import layers_conv, layers_misc, layers_pool  # noqa: F401  (register the layer types)
+from . import layers_conv, layers_misc, layers_pool
 from .advice import Issue
 from .analysis import MACS_NOTE, Analysis, LayerRow, analyze
 from .design import Design, InputSpec, Layer, LayerPath

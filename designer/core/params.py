@@ -129,7 +129,7 @@ class ParamSpec:
 
     def _check_bool(self, value: Any) -> None:
         if not isinstance(value, bool):
-            raise ValueError(f"must be true or false, got {value!r}")  # noqa: TRY004 (the reader reports ValueErrors)
+            raise ValueError(f"must be true or false, got {value!r}")
 
     def _check_choice(self, value: Any) -> None:
         if value not in self.choices:

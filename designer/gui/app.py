@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QApplication
 
 from ..core import Design, DesignFormatError
 from .app_style import apply_style
-from .image_export import save_png
 from .document.autosave import find_recoverable
 from .document.files import EXAMPLES_DIR, is_bundled_example
+from .image_export import save_png
 from .window.main_window import APP_NAME, MainWindow
 
 FIRST_EXAMPLE = EXAMPLES_DIR / "vgg16.json"

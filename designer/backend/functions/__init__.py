@@ -56,7 +56,7 @@ def hp_op(fn: Callable[..., np.ndarray], *names: str) -> Op:
     return lambda layer, xs, w: fn(xs[0], *(layer.hp[n] for n in names))
 
 
-from . import conv, modern, pointwise, pool, structure  # noqa: E402,F401  (register the records)
+from . import conv, modern, pointwise, pool, structure
 
 LAYER_OPS: dict[str, Op] = {t: f.forward for t, f in FUNCTIONS.items()}
 VJP_OPS: dict[str, Vjp] = {t: f.backward for t, f in FUNCTIONS.items()}

@@ -124,7 +124,7 @@ class ArithmeticModel(QObject):
         else:
             try:
                 case = Case(layer, np.asarray(x, np.float32), dict(weights or {}), source, output)
-                case.output  # noqa: B018  (computed now, so a bad case fails here, not while painting)
+                case.output
                 self.case = case
             except (ValueError, KeyError, IndexError) as exc:
                 self.message = f"{layer.name}: {exc}"

@@ -14,13 +14,13 @@ from PySide6.QtWidgets import QApplication, QGraphicsLineItem, QGraphicsScene, Q
 from ...core import Design, LayerRow, get_spec
 from ...core.formatting import human_count
 from ...core.spec import fmt_shape
-from .items import CardContent, CardItem, EdgeLayer
-from .minimap import Minimap
-from .layout import INPUT_KEY, OUTPUT_KEY, Box, CanvasLayout, layout_design
 from ..document.document import DesignDocument
 from ..document.quick_fixes import quick_fixes
 from ..mime import LAYER_MIME, PALETTE_MIME
 from ..style import CANVAS_BG, LEVEL_ICONS, SELECTION, worst_level
+from .items import CardContent, CardItem, EdgeLayer
+from .layout import INPUT_KEY, OUTPUT_KEY, Box, CanvasLayout, layout_design
+from .minimap import Minimap
 
 MARGIN = 40.0
 MIN_FIT_SCALE = 0.2  # below this even the compact cards are unreadable: show the top at TALL_SCALE

@@ -20,9 +20,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 
 from ...core import Design, DesignFormatError
+from ...core.files import atomic_write_text
 from ...core.serialization import save_design
 from .document import DesignDocument
-from ...core.files import atomic_write_text
 from .files import SAVE_ERRORS, error_text
 
 try:

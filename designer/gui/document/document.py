@@ -14,8 +14,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from ...core import Analysis, Design, Layer, LayerPath, LayerRow, analyze, edits
-from .commands import DesignEditCommand, SetParamsCommand
 from ...core.templates import BLOCKS, default_layer
+from .commands import DesignEditCommand, SetParamsCommand
 
 
 def follow_out_channels(layer: Layer, changes: dict) -> dict:

@@ -19,13 +19,13 @@ from ...core import Layer, get_spec
 from ...core.formatting import human_bytes
 from ...core.spec import fmt_shape
 from ..document.document import DesignDocument
-from .formulas import macs_with_numbers, params_with_numbers
 from ..document.quick_fixes import quick_fixes
+from ..style import family_color
 from .common import FixButtons, ValueSection, issues_html, issues_label, name_problem, rf_text
 from .extras import LayerExtras
-from .input import InputInspector
 from .fields import ParamField, make_field
-from ..style import family_color
+from .formulas import macs_with_numbers, params_with_numbers
+from .input import InputInspector
 
 COMPUTED_ROWS = [("shape", "Shape"), ("params", "Params"), ("buffers", "Buffers"), ("macs", "MACs"),
                  ("rf", "Receptive field"), ("jump", "Jump"), ("memory", "Output memory")]

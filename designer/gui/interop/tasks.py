@@ -34,7 +34,7 @@ class BackgroundTask(QObject):
     def _work(self) -> None:
         try:
             result = self.fn()
-        except Exception as exc:  # noqa: BLE001  (MemoryError too: shown, never raised in the GUI thread)
+        except Exception as exc:
             self._finished.emit(None, exc)
             return
         self._finished.emit(result, None)

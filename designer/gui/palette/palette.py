@@ -10,10 +10,10 @@ from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from ...core import FAMILIES, LAYER_SPECS
+from ...core.templates import BLOCKS
 from ..document.document import DesignDocument
 from ..mime import PALETTE_MIME
 from ..style import family_color
-from ...core.templates import BLOCKS
 
 PAYLOAD_ROLE = Qt.ItemDataRole.UserRole + 1
 BLOCKS_GROUP = "Blocks"

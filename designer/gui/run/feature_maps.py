@@ -23,12 +23,12 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.spec import fmt_shape
+from ..document.document import DesignDocument
 from ..image_export import export_png
 from .channel_detail import ChannelDetail, VectorView
-from ..document.document import DesignDocument
+from .controller import RunController
 from .feature_grid import COLORMAPS, DIVERGING, MapGrid, colormap, page_size
 from .rf_overlay import Unit, UnitProbe
-from .controller import RunController
 
 SCALES = {"layer": "Layer scale", "local": "Per-channel"}
 

@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..style import MUTED
+from .controller import RunController
 from .image_source import FIT_MODES, FIT_TIPS
 from .rf_overlay import BOX_COLOR, RFOverlay, Unit, UnitProbe, _pen, describe_box, rf_box
-from .controller import RunController
-from ..style import MUTED
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 

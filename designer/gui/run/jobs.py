@@ -100,7 +100,7 @@ class _Worker(threading.Thread):
         while (job := self.jobs.get()) is not None:
             try:
                 result = job.fn()
-            except Exception as exc:  # noqa: BLE001  (MemoryError too: reported, never raised in the GUI thread)
+            except Exception as exc:
                 self.done.emit(job, None, exc)
                 continue
             self.done.emit(job, result, None)

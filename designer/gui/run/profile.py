@@ -26,8 +26,8 @@ from ...core.formatting import human_bytes, human_count
 from ..deferred import DeferredRefresh
 from ..document.document import DesignDocument
 from ..image_export import export_png
-from .controller import RunController
 from ..style import FAMILY_COLORS, SELECTION
+from .controller import RunController
 
 METRICS = {"params": "Parameters", "macs": "MACs", "memory": "Activation memory (bytes)",
            "rf": "Receptive field (px)", "sparsity": "Sparsity (% zeros)"}

@@ -27,9 +27,18 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QMainWindow, QScrollArea, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QMainWindow,
+    QScrollArea,
+    QToolBar,
+    QWidget,
+)
 
 from ...core import Design
+from ..arithmetic import plugin as arithmetic_plugin
 from ..canvas.view import DesignCanvas
 from ..document.autosave import Autosaver, Recovered
 from ..document.document import DesignDocument
@@ -38,7 +47,6 @@ from ..document.files import FileController
 from ..inspector.panel import InspectorPanel
 from ..interop import plugin as interop_plugin
 from ..memory import plugin as memory_plugin
-from ..arithmetic import plugin as arithmetic_plugin
 from ..palette.palette import LayerPalette
 from ..run import plugin as run_plugin
 from ..run.controller import RunController

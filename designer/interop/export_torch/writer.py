@@ -39,7 +39,7 @@ register_full_backward_hook register_full_backward_pre_hook register_load_state_
 register_load_state_dict_pre_hook register_module register_parameter register_state_dict_post_hook
 register_state_dict_pre_hook requires_grad_ set_extra_state set_submodule share_memory state_dict to to_empty
 train training type xpu zero_grad
-""".split())  # noqa: SIM905 (a word list is easier to compare with dir() than a 117-item literal)
+""".split())
 
 
 # Of those, the ones every module instance sets (nn.Module().__dict__): a submodule cannot take these names
@@ -49,7 +49,7 @@ _backward_hooks _backward_pre_hooks _buffers _forward_hooks _forward_hooks_alway
 _forward_hooks_with_kwargs _forward_pre_hooks _forward_pre_hooks_with_kwargs _is_full_backward_hook
 _load_state_dict_post_hooks _load_state_dict_pre_hooks _modules _non_persistent_buffers_set _parameters
 _state_dict_hooks _state_dict_pre_hooks training
-""".split())  # noqa: SIM905
+""".split())
 
 
 WIDTH = 110 - 8  # characters of code in __init__'s body

@@ -17,7 +17,7 @@ import numpy as np
 
 from designer.core import LAYER_SPECS, Design, analyze
 
-from . import ops, ops_activations  # noqa: F401  (register the op mappings)
+from . import ops, ops_activations
 from .build import build_design
 from .errors import DynamicInputError, OnnxImportError, Unsupported
 from .fusion import fuse_activations

@@ -75,6 +75,6 @@ def fold_constants(graph: OnnxGraph) -> dict[str, np.ndarray]:
             ir_version=graph.model.ir_version,
         )
         values = ReferenceEvaluator(model).run(None, feeds)
-    except Exception:  # noqa: BLE001 (folding is an optimisation: anything it cannot evaluate stays a node)
+    except Exception:
         return feeds
     return feeds | {o: np.asarray(v) for o, v in zip(outputs, values)}
