@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
 
 from ..document.document import DesignDocument
-from ..window.workspaces import place, tabify_extras
+from ..window.workspaces import arrange_anchors
 from .controller import RunController
 from .coverage import CoverageView
 from .feature_maps import FeatureMapView
@@ -85,12 +85,8 @@ def install(w: MainWindow) -> None:
 
 def arrange_run(w: MainWindow) -> None:
     """Layer list | feature maps | input and receptive fields, profile and coverage below the maps."""
-    place(w, "layers", Area.LeftDockWidgetArea)
-    place(w, "input", Area.RightDockWidgetArea)
-    place(w, "profile", Area.BottomDockWidgetArea)
-    w.docks["coverage"].show()
-    tabify_extras(w, "run", {Area.LeftDockWidgetArea: "layers", Area.RightDockWidgetArea: "input",
-                             Area.BottomDockWidgetArea: "profile"})
+    arrange_anchors(w, "run", {Area.LeftDockWidgetArea: "layers", Area.RightDockWidgetArea: "input",
+                               Area.BottomDockWidgetArea: "profile"})
     width, height = w.width(), w.height()
     w.resizeDocks([w.docks["layers"], w.docks["input"]],
                   [max(170, min(240, int(width * 0.14))), max(300, int(width * 0.32))], Qt.Orientation.Horizontal)

@@ -59,7 +59,7 @@ from .actions import ActionRegistry, register_window_actions
 from .icons import undo_icon
 from .prompts import Prompts
 from .screen import fit_to_screen
-from .workspaces import Workspaces, place, tabify_extras
+from .workspaces import Workspaces, arrange_anchors
 
 APP_NAME = "CNN Designer"
 Area = Qt.DockWidgetArea
@@ -328,12 +328,8 @@ class MainWindow(QMainWindow):
 def arrange_design(w: MainWindow) -> None:
     """Palette | canvas | inspector over a summary strip as wide as the canvas; other docks of the
     workspace (coverage, plugins') become tabs beside the dock of their home area."""
-    place(w, "palette", Area.LeftDockWidgetArea)
-    place(w, "inspector", Area.RightDockWidgetArea)
-    place(w, "summary", Area.BottomDockWidgetArea)
-    w.docks["coverage"].show()
-    tabify_extras(w, "design", {Area.LeftDockWidgetArea: "palette", Area.RightDockWidgetArea: "inspector",
-                                Area.BottomDockWidgetArea: "summary"})
+    arrange_anchors(w, "design", {Area.LeftDockWidgetArea: "palette", Area.RightDockWidgetArea: "inspector",
+                                  Area.BottomDockWidgetArea: "summary"})
     width, height = w.width(), w.height()
     side = max(200, min(280, int(width * 0.17)))
     w.resizeDocks([w.docks["palette"], w.docks["inspector"]], [side, max(280, min(420, int(width * 0.26)))],

@@ -143,6 +143,15 @@ def tabify_extras(w: MainWindow, workspace: str, anchors: dict[Qt.DockWidgetArea
         w.docks[anchor].raise_()
 
 
+def arrange_anchors(w: MainWindow, workspace: str, anchors: dict[Qt.DockWidgetArea, str]) -> None:
+    """Place each anchor dock in its area, show the coverage dock, and tab every other dock of ``workspace``
+    beside the anchor of its home area (the shared first step of each workspace's ``arrange``)."""
+    for area, name in anchors.items():
+        place(w, name, area)
+    w.docks["coverage"].show()
+    tabify_extras(w, workspace, anchors)
+
+
 def place(w: MainWindow, name: str, area: Qt.DockWidgetArea) -> None:
     """Show dock ``name`` in ``area``, moving it only when it is elsewhere (re-adding a dock that is already
     there leaves a stale tab bar behind in Qt's layout)."""

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from designer.core import Layer
+from designer.core import LAYER_SPECS, Layer
 from designer.core.params import REQUIRED
+from designer.core.spec import ELEMENTWISE, types_with
 
 Shape = tuple[int, ...]
 Args = Callable[[Layer, Shape], list[Any]]
@@ -169,8 +170,8 @@ TORCH_LAYERS: dict[str, TorchLayer] = {
                          frozenset({"in_features", "out_features"})),
     "Upsample": TorchLayer("nn.Upsample", always=frozenset({"scale_factor"}), adjust=_upsample_adjust),
     "ZeroPad2d": TorchLayer("nn.ZeroPad2d", _hp("padding"), frozenset({"padding"})),
-    **{t: _named(ACTIVATION, f"nn.{t}") for t in ("ReLU", "ReLU6", "LeakyReLU", "ELU", "Sigmoid", "Tanh",
-                                                 "SiLU", "Hardswish", "Hardsigmoid", "GELU")},
+    # every weightless elementwise activation is the torch.nn module of the same name (the registry uses torch's names)
+    **{t: _named(ACTIVATION, f"nn.{t}") for t in sorted(types_with(ELEMENTWISE)) if not LAYER_SPECS[t].has_tensors},
     "Branch": TorchLayer(""),  # written out in forward (torch.cat / + / *), see writer.merge_expression
 }
 """Every layer type's code (``Branch`` has no module: its merge is written into ``forward``)."""
